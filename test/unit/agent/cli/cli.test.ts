@@ -1,0 +1,43 @@
+// The CLI as a user runs it: a real process.
+import t from 'tap';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runAutoinfra } from '../../../helpers/cli.js';
+
+const verbs = ['agent', 'edge', 'compose', 'render', 'plan', 'status', 'trigger', 'wait', 'log', 'keygen', 'secrets', 'demo'];
+
+t.test('--help lists every subcommand', async (t) => {
+  const r = await runAutoinfra(['--help']);
+  t.equal(r.code, 0);
+  for (const v of verbs) t.match(r.stdout, new RegExp(`^  ${v}\\b`, 'm'), `lists ${v}`);
+  const log = await runAutoinfra(['log', '--help']);
+  t.match(log.stdout, /show/);
+  t.match(log.stdout, /verify/);
+  const compose = await runAutoinfra(['compose', '--help']);
+  t.match(compose.stdout, /config/);
+  const secrets = await runAutoinfra(['secrets', '--help']);
+  t.match(secrets.stdout, /encrypt/);
+});
+
+t.test('--version prints the package version', async (t) => {
+  const r = await runAutoinfra(['--version']);
+  t.match(r.stdout.trim(), /^\d+\.\d+\.\d+$/);
+});
+
+t.test('agent with a bad config exits non-zero with the located errors and nothing else', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ai-cli-'));
+  const file = path.join(dir, 'bad.yml');
+  writeFileSync(file, 'host: web-1\nrepo:\n  url: git@example.org:team/app.git\npoll: {intervall: 5s}\n');
+  const r = await runAutoinfra(['agent', '--config', file]);
+  t.equal(r.code, 2);
+  t.equal(r.stdout, '', 'nothing on stdout');
+  t.match(r.stderr, `${file}:3:8: repo.url: SSH and git:// are not supported`);
+  t.match(r.stderr, `${file}:4:8: poll.intervall: unknown key "intervall" (did you mean "interval"?)`);
+});
+
+t.test('unknown subcommand is an argument error', async (t) => {
+  const r = await runAutoinfra(['deploy-everything']);
+  t.not(r.code, 0);
+  t.match(r.stderr, /unknown command/);
+});
