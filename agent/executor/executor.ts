@@ -1,0 +1,413 @@
+// Carries one environment from its live commit to a new one: pre-flight → start new → gate →
+// switch → watch → drain. Forward-only: any failure leaves the environment entirely on its last
+// live commit and records the new commit as failed. Persists a journal before every step so a
+// restart after kill -9 converges (recover()).
+import type { Stack, ServiceSpec } from '../../shared/stack/model.js';
+import { AutoinfraError, describeError } from '../../shared/errors.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import { healthGate } from '../health/gate.js';
+import { findDrift, plan, type Plan, type PlannedAction } from '../planner.js';
+import { containerSpec, containerName, networkName, volumeName } from '../runtime/container-spec.js';
+import { LABEL, type Colour, type LiveContainer, type Runtime } from '../runtime/types.js';
+import type { RouteBook, RouteEntry } from '../routing.js';
+import type { EnvState, LiveService } from '../state/env-state.js';
+import { isFailed, withFailure } from '../state/env-state.js';
+import type { StateStore } from '../state/store.js';
+import { HealthGateError, PreflightError, WatchRevertError } from './errors.js';
+import type { Recorder } from './recorder.js';
+
+export interface ExecutorOptions {
+  /** After a switch, watch the new colour this long before draining the old (default 120 s). */
+  watchMs: number;
+  watchPollMs: number;
+  /** Revert when 5xx + connection errors reach this share of requests … */
+  errorRate: number;
+  /** … and at least this many errors. */
+  minErrors: number;
+  /** A crashed attempt at one commit is retried this many times before the commit is failed. */
+  maxCrashAttempts: number;
+  stopTimeoutS: number;
+}
+
+export const defaultExecutorOptions: Readonly<ExecutorOptions> = Object.freeze({
+  watchMs: 120_000,
+  watchPollMs: 1000,
+  errorRate: 0.05,
+  minErrors: 10,
+  maxCrashAttempts: 3,
+  stopTimeoutS: 10,
+});
+
+export interface ExecutorDeps {
+  runtime: Runtime;
+  routes: RouteBook;
+  recorder: Recorder;
+  store: StateStore;
+  clock: Clock;
+  logger: Logger;
+  host: string;
+  /** Files of the repo at the stack's commit under a prefix (build contexts). */
+  readTree?: (commit: string, prefix: string) => Promise<Map<string, Uint8Array>>;
+  options?: Partial<ExecutorOptions>;
+}
+
+export type DeployOutcome =
+  | { result: 'live'; commit: string; plan: Plan }
+  | { result: 'unchanged'; commit: string; plan: Plan }
+  | { result: 'failed'; commit: string; reason: string; error: AutoinfraError | Error }
+  | { result: 'skipped'; commit: string; reason: string };
+
+interface Started { service: ServiceSpec; action: PlannedAction; container: LiveContainer; old?: LiveService }
+
+export class Executor {
+  private readonly opts: ExecutorOptions;
+  constructor(private readonly deps: ExecutorDeps) {
+    this.opts = { ...defaultExecutorOptions, ...deps.options };
+  }
+
+  private get log(): Logger { return this.deps.logger; }
+
+  /** Deploys `stack` onto its environment. Never throws for a bad commit: returns `failed`. */
+  async deploy(stack: Stack): Promise<DeployOutcome> {
+    const { store, recorder } = this.deps;
+    let state = await store.load(stack.env, stack.branch);
+    const failedBefore = isFailed(state, stack.commit);
+    if (failedBefore) return { result: 'skipped', commit: stack.commit, reason: `commit failed before: ${failedBefore.reason}` };
+
+    const env = stack.env;
+    const commit = stack.commit;
+    // 1. Pre-flight: images present (pull/build); nothing live is touched.
+    try {
+      await this.preflight(stack);
+      await recorder.record({ env, commit, action: 'preflight', result: 'ok' });
+    } catch (e) {
+      return this.fail(state, commit, e, 'preflight');
+    }
+
+    const live = await this.deps.runtime.list(env);
+    const p = plan(stack, live, state);
+    if (!p.changes) {
+      state = { ...state, live: { commit, since: state.live?.since ?? new Date(this.deps.clock.now()).toISOString(), services: state.live?.services ?? {} } };
+      await store.save(state);
+      await recorder.record({ env, commit, action: 'live', result: 'ok', detail: { unchanged: true } });
+      return { result: 'unchanged', commit, plan: p };
+    }
+
+    // 2. Journal, networks, volumes.
+    state = { ...state, operation: { commit, phase: 'starting', attempts: state.operation?.commit === commit ? state.operation.attempts : 0, startedAt: new Date(this.deps.clock.now()).toISOString() } };
+    await store.save(state);
+    for (const o of p.orphans) await this.removeContainer(env, commit, o, 'orphan');
+    await this.ensureNetworksAndVolumes(stack);
+
+    // 3. Start the new containers in dependency order; each passes its gate before the next.
+    const started: Started[] = [];
+    try {
+      for (const action of p.actions) {
+        if (action.action !== 'create' && action.action !== 'replace') continue;
+        const service = stack.services[action.service];
+        const old = state.live?.services[action.service];
+        if (action.strategy === 'recreate' && old) await this.deps.runtime.stop(old.container, this.opts.stopTimeoutS);
+        const container = await this.startNew(stack, service, action.toColour!);
+        started.push({ service, action, container, old });
+        await this.gate(env, commit, service, container, action.toColour!);
+      }
+    } catch (e) {
+      await this.undoStarted(state, started);
+      return this.fail(state, commit, e, 'start');
+    }
+
+    // 4. Switch: the new set becomes live in one route-table apply.
+    const previous = state.live;
+    const services: Record<string, LiveService> = {};
+    for (const a of p.actions) {
+      if (a.action === 'keep') services[a.service] = previous!.services[a.service];
+    }
+    for (const s of started) {
+      const info = await this.deps.runtime.imageInfo(s.service.image).catch(() => undefined);
+      services[s.service.name] = { colour: s.action.toColour!, hash: s.service.hash, container: s.container.name, image: s.service.image, digest: info?.digests[0] };
+    }
+    const newLive = { commit, since: new Date(this.deps.clock.now()).toISOString(), services };
+    try {
+      await this.publishRoutes(stack, newLive, previous);
+    } catch (e) {
+      await this.undoStarted(state, started);
+      await this.publishRoutes(stack, previous, undefined).catch(() => undefined);
+      return this.fail(state, commit, e, 'switch');
+    }
+    state = { ...state, live: newLive, operation: { ...state.operation!, phase: 'watching', previous } };
+    await store.save(state);
+    await recorder.record({ env, commit, action: 'switch', result: 'ok', detail: { services: started.map((s) => ({ service: s.service.name, colour: s.action.toColour, container: s.container.name })) } });
+
+    // 5. Watch the new colour; errors send traffic back to the previous one (still running).
+    const problem = await this.watch(stack, started);
+    if (problem) {
+      await recorder.record({ env, commit, action: 'watch-revert', result: 'failed', detail: { service: problem.service, reason: problem.reason } });
+      await this.publishRoutes(stack, previous, undefined).catch((e) => this.log.error(`route revert failed: ${describeError(e)}`, { env }));
+      const reverted = { ...state, live: previous };
+      await this.undoStarted(reverted, started);
+      return this.fail(reverted, commit, new WatchRevertError(problem.service, problem.reason), 'watch');
+    }
+
+    // 6. Drain and remove what the new commit replaced or dropped.
+    state = { ...state, operation: { ...state.operation!, phase: 'draining' } };
+    await store.save(state);
+    await this.publishRoutes(stack, newLive, undefined);
+    await this.drainAndRemove(stack, started, p, previous);
+    state = { ...state, operation: undefined };
+    await store.save(state);
+    await recorder.record({ env, commit, action: 'live', result: 'ok', detail: { services: Object.fromEntries(Object.entries(services).map(([k, v]) => [k, { colour: v.colour, image: v.image, digest: v.digest }])) } });
+    this.log.info(`${env} is live at ${commit.slice(0, 12)}`, { env, commit });
+    return { result: 'live', commit, plan: p };
+  }
+
+  async preflight(stack: Stack): Promise<void> {
+    const { runtime } = this.deps;
+    for (const svc of Object.values(stack.services)) {
+      if (svc.build && (svc.pullPolicy === 'build' || !(await runtime.imageExists(svc.image)))) {
+        if (!this.deps.readTree) throw new PreflightError(svc.name, 'build requested but no repository reader is configured');
+        const prefix = svc.build.context.replace(/\/?$/, '/').replace(/^\.\//, '');
+        const context = new Map<string, Uint8Array>();
+        for (const [file, data] of await this.deps.readTree(stack.commit, prefix === '/' ? '' : prefix)) context.set(prefix === '/' ? file : file.slice(prefix.length), data);
+        if (!context.has(svc.build.dockerfile)) throw new PreflightError(svc.name, `Dockerfile ${svc.build.dockerfile} not found in build context ${svc.build.context}`);
+        const lines: string[] = [];
+        try {
+          await runtime.build({ tag: svc.image, context, dockerfile: svc.build.dockerfile, args: svc.build.args, target: svc.build.target, labels: { [LABEL.env]: stack.env, [LABEL.service]: svc.name, [LABEL.commit]: stack.commit } }, (l) => { lines.push(l); if (lines.length > 20) lines.shift(); });
+        } catch (e) {
+          throw new PreflightError(svc.name, `${describeError(e)}${lines.length ? ` (last build output: ${lines.slice(-3).join(' | ')})` : ''}`, { image: svc.image });
+        }
+        await this.deps.recorder.record({ env: stack.env, commit: stack.commit, action: 'build', result: 'ok', detail: { service: svc.name, image: svc.image } });
+        continue;
+      }
+      const present = await runtime.imageExists(svc.image);
+      if (svc.pullPolicy === 'never') {
+        if (!present) throw new PreflightError(svc.name, `image ${svc.image} is not on this host and pull_policy is never`, { image: svc.image });
+        continue;
+      }
+      if (present && svc.pullPolicy !== 'always') continue;
+      let lastLog = 0;
+      try {
+        await runtime.pull(svc.image, {
+          onProgress: (p) => {
+            const now = this.deps.clock.now();
+            if (now - lastLog < 2000) return;
+            lastLog = now;
+            this.log.info(`pulling ${p.image}: ${p.layersDone}/${p.layersTotal} layers, ${(p.bytesDone / 1e6).toFixed(1)}/${(p.bytesTotal / 1e6).toFixed(1)} MB`, { env: stack.env });
+          },
+        });
+      } catch (e) {
+        throw new PreflightError(svc.name, describeError(e), { image: svc.image });
+      }
+      const info = await runtime.imageInfo(svc.image);
+      await this.deps.recorder.record({ env: stack.env, commit: stack.commit, action: 'pull', result: 'ok', detail: { service: svc.name, image: svc.image, digest: info?.digests[0] } });
+    }
+  }
+
+  private async ensureNetworksAndVolumes(stack: Stack): Promise<void> {
+    const labels = { [LABEL.env]: stack.env, [LABEL.host]: this.deps.host };
+    const nets = new Set<string>();
+    for (const svc of Object.values(stack.services)) {
+      const names = Object.keys(svc.networks).length ? Object.keys(svc.networks) : ['default'];
+      for (const n of names) if (!stack.networks[n]?.external) nets.add(n);
+    }
+    for (const n of nets) await this.deps.runtime.ensureNetwork(networkName(stack.env, n), labels, { internal: stack.networks[n]?.internal });
+    for (const [name, v] of Object.entries(stack.volumes)) if (!v.external) await this.deps.runtime.ensureVolume(volumeName(stack, name), labels);
+  }
+
+  private async startNew(stack: Stack, service: ServiceSpec, colour: Colour): Promise<LiveContainer> {
+    const { runtime, recorder } = this.deps;
+    // A container of that name left by an interrupted attempt is not live (the planner checked): replace it.
+    const stale = await runtime.inspect(containerName(stack.env, service.name, colour));
+    if (stale) await runtime.remove(stale.id);
+    const c = await runtime.create(containerSpec({ stack, service, colour, host: this.deps.host }));
+    await runtime.start(c.id);
+    await recorder.record({ env: stack.env, commit: stack.commit, action: 'start', result: 'ok', detail: { service: service.name, colour, container: c.name } });
+    return (await runtime.inspect(c.id)) ?? c;
+  }
+
+  private async gate(env: string, commit: string, service: ServiceSpec, container: LiveContainer, colour: Colour): Promise<void> {
+    const r = await healthGate({ runtime: this.deps.runtime, container, spec: service.x.health, clock: this.deps.clock });
+    await this.deps.recorder.record({ env, commit, action: 'health', result: r.status === 'healthy' ? 'ok' : 'failed', detail: { service: service.name, colour, attempts: r.attempts, ms: r.elapsedMs, message: r.message } });
+    if (r.status !== 'healthy') throw new HealthGateError(service.name, colour, r.attempts, r.message);
+  }
+
+  /** Removes the containers an attempt started and brings back the ones recreate stopped. */
+  private async undoStarted(state: EnvState, started: Started[]): Promise<void> {
+    for (const s of started.reverse()) {
+      await this.deps.runtime.remove(s.container.id).catch((e) => this.log.error(`cleanup of ${s.container.name} failed: ${describeError(e)}`));
+    }
+    for (const svc of Object.values(state.live?.services ?? {})) {
+      const c = await this.deps.runtime.inspect(svc.container);
+      if (c && c.state !== 'running') await this.deps.runtime.start(c.id).catch((e) => this.log.error(`restart of ${svc.container} failed: ${describeError(e)}`));
+    }
+  }
+
+  private async fail(state: EnvState, commit: string, e: unknown, stage: string): Promise<DeployOutcome> {
+    const reason = describeError(e);
+    const next = withFailure(state, commit, reason, new Date(this.deps.clock.now()).toISOString());
+    await this.deps.store.save(next);
+    await this.deps.recorder.record({ env: state.env, commit, action: 'failed', result: 'failed', detail: { stage, reason, code: e instanceof AutoinfraError ? e.code : undefined } });
+    this.log.warn(`${state.env}: commit ${commit.slice(0, 12)} failed at ${stage}: ${reason}; ${state.live ? `still serving ${state.live.commit.slice(0, 12)}` : 'nothing was live'}`, { env: state.env, commit });
+    return { result: 'failed', commit, reason, error: e instanceof Error ? e : new Error(reason) };
+  }
+
+  /** Routes of one environment from its live services (upstream = the container's 127.0.0.1 port). */
+  async routesFor(stack: Stack, live: EnvState['live'], previous: EnvState['live']): Promise<RouteEntry[]> {
+    if (!live) return [];
+    const out: RouteEntry[] = [];
+    for (const [name, svc] of Object.entries(live.services)) {
+      const route = stack.services[name]?.x.route;
+      if (!route) continue;
+      const upstream = await this.upstreamOf(svc.container, route.port);
+      if (!upstream) continue;
+      const prevSvc = previous?.services[name];
+      const prevUpstream = prevSvc && prevSvc.container !== svc.container ? await this.upstreamOf(prevSvc.container, route.port) : undefined;
+      out.push({ id: `${stack.env}/${name}`, hosts: route.hosts, pathPrefix: route.pathPrefix, upstream, previous: prevUpstream });
+    }
+    return out;
+  }
+
+  private async upstreamOf(container: string, port: number): Promise<string | undefined> {
+    const c = await this.deps.runtime.inspect(container);
+    const hostPort = c?.ports[port];
+    return hostPort ? `127.0.0.1:${hostPort}` : undefined;
+  }
+
+  private async publishRoutes(stack: Stack, live: EnvState['live'], previous: EnvState['live']): Promise<void> {
+    await this.deps.routes.publish(stack.env, await this.routesFor(stack, live, previous));
+  }
+
+  private async watch(stack: Stack, started: Started[]): Promise<{ service: string; reason: string } | undefined> {
+    if (this.opts.watchMs <= 0 || !started.length) return undefined;
+    const edge = this.deps.routes.control;
+    const end = this.deps.clock.now() + this.opts.watchMs;
+    const upstreams = new Map<string, string>();
+    for (const s of started) {
+      const route = s.service.x.route;
+      if (route && s.container.ports[route.port]) upstreams.set(s.service.name, `127.0.0.1:${s.container.ports[route.port]}`);
+    }
+    while (this.deps.clock.now() < end) {
+      for (const s of started) {
+        const c = await this.deps.runtime.inspect(s.container.id);
+        if (!c || c.state === 'exited' || c.state === 'dead') return { service: s.service.name, reason: `container ${c ? `exited (code ${c.exitCode ?? '?'})` : 'vanished'}` };
+        if (c.health === 'unhealthy') return { service: s.service.name, reason: 'container turned unhealthy' };
+        const upstream = upstreams.get(s.service.name);
+        const counters = upstream && edge.upstreamCounters ? await edge.upstreamCounters(upstream).catch(() => undefined) : undefined;
+        if (counters) {
+          const errors = counters.errors5xx + counters.connectErrors;
+          if (errors >= this.opts.minErrors && errors / Math.max(1, counters.requests) >= this.opts.errorRate) {
+            return { service: s.service.name, reason: `${errors} errors in ${counters.requests} requests (5xx ${counters.errors5xx}, connection ${counters.connectErrors})` };
+          }
+        }
+      }
+      await this.deps.clock.sleep(Math.min(this.opts.watchPollMs, Math.max(0, end - this.deps.clock.now())));
+    }
+    return undefined;
+  }
+
+  private async drainAndRemove(stack: Stack, started: Started[], p: Plan, previous: EnvState['live']): Promise<void> {
+    const edge = this.deps.routes.control;
+    for (const s of started) {
+      if (!s.old) continue;
+      const route = s.service.x.route;
+      const oldUpstream = route ? await this.upstreamOf(s.old.container, route.port) : undefined;
+      if (oldUpstream && edge.waitDrained) {
+        const drained = await edge.waitDrained(oldUpstream, { timeoutMs: s.service.x.drainMs }).catch(() => false);
+        await this.deps.recorder.record({ env: stack.env, commit: stack.commit, action: 'drain', result: drained ? 'ok' : 'info', detail: { service: s.service.name, container: s.old.container, drained } });
+      } else if (route) {
+        // Without in-flight counts, give in-flight requests the drain window.
+        await this.deps.clock.sleep(Math.min(s.service.x.drainMs, 2000));
+      }
+      const c = await this.deps.runtime.inspect(s.old.container);
+      if (c) await this.removeContainer(stack.env, stack.commit, c, 'replaced');
+    }
+    for (const a of p.actions) {
+      if (a.action !== 'remove') continue;
+      const old = previous?.services[a.service];
+      const c = old ? await this.deps.runtime.inspect(old.container) : undefined;
+      if (c) {
+        await this.deps.runtime.stop(c.id, this.opts.stopTimeoutS);
+        await this.removeContainer(stack.env, stack.commit, c, 'pruned');
+      }
+    }
+  }
+
+  private async removeContainer(env: string, commit: string, c: LiveContainer, why: 'replaced' | 'pruned' | 'orphan'): Promise<void> {
+    await this.deps.runtime.remove(c.id);
+    await this.deps.recorder.record({ env, commit, action: why === 'pruned' ? 'prune' : 'remove', result: 'ok', detail: { service: c.service, container: c.name, why } });
+  }
+
+  /**
+   * After a restart: finish or undo the operation a crash interrupted, remove orphans, and put
+   * the live routes back. The live set in the state file is the truth; anything else of this env goes.
+   */
+  async recover(stack: Stack | undefined, env: string, branch: string): Promise<EnvState> {
+    const { store, runtime, recorder } = this.deps;
+    let state = await store.load(env, branch);
+    const op = state.operation;
+    if (op) {
+      if (op.phase === 'watching' || op.phase === 'switched') {
+        // The new set had not finished its watch: go back to the previous set, retry later.
+        state = { ...state, live: op.previous };
+      }
+      if (op.phase === 'draining') {
+        state = { ...state, operation: undefined };
+      } else if (op.attempts + 1 >= this.opts.maxCrashAttempts) {
+        state = withFailure(state, op.commit, `the agent stopped ${op.attempts + 1} times while deploying this commit`, new Date(this.deps.clock.now()).toISOString());
+      } else {
+        state = { ...state, operation: { ...op, attempts: op.attempts + 1, phase: 'preflight' } };
+      }
+      await store.save(state);
+      this.log.warn(`${env}: recovering from an interrupted deploy of ${op.commit.slice(0, 12)} (phase ${op.phase})`, { env });
+    }
+    const live = await runtime.list(env);
+    const wanted = new Set(Object.values(state.live?.services ?? {}).map((s) => s.container));
+    for (const c of live) {
+      if (c.labels[LABEL.host] && c.labels[LABEL.host] !== this.deps.host) continue;
+      if (!wanted.has(c.name)) {
+        await runtime.remove(c.id);
+        await recorder.record({ env, commit: c.commit, action: 'remove', result: 'ok', detail: { service: c.service, container: c.name, why: 'orphan' } });
+      } else if (c.state !== 'running') {
+        await runtime.start(c.id).catch((e) => this.log.error(`restart of ${c.name} failed: ${describeError(e)}`));
+      }
+    }
+    if (stack && state.live) await this.publishRoutes(stack, state.live, undefined).catch((e) => this.log.warn(`routes not applied: ${describeError(e)}`, { env }));
+    return state;
+  }
+
+  /**
+   * Drift repair: a live container that died, vanished or was changed by hand is restored to the
+   * live commit's definition (`liveStack` is the stack rendered at the live commit).
+   */
+  async repairDrift(liveStack: Stack): Promise<number> {
+    const { runtime, store, recorder } = this.deps;
+    const state = await store.load(liveStack.env, liveStack.branch);
+    if (!state.live || state.operation) return 0;
+    const drift = findDrift(state, await runtime.list(liveStack.env));
+    let repaired = 0;
+    for (const d of drift) {
+      const svc = liveStack.services[d.service];
+      const liveSvc = state.live.services[d.service];
+      if (!svc || svc.hash !== liveSvc.hash) continue;
+      try {
+        if (d.kind === 'stopped') {
+          const c = await runtime.inspect(d.container);
+          if (c) await runtime.start(c.id);
+        } else {
+          const c = await runtime.inspect(d.container);
+          if (c) await runtime.remove(c.id);
+          await this.ensureNetworksAndVolumes(liveStack);
+          const created = await runtime.create(containerSpec({ stack: liveStack, service: svc, colour: liveSvc.colour, host: this.deps.host }));
+          await runtime.start(created.id);
+        }
+        repaired++;
+        await recorder.record({ env: liveStack.env, commit: liveStack.commit, action: 'drift-repair', result: 'ok', detail: { service: d.service, container: d.container, kind: d.kind, detail: d.detail } });
+        this.log.warn(`${liveStack.env}/${d.service}: repaired drift (${d.kind}: ${d.detail})`, { env: liveStack.env });
+      } catch (e) {
+        await recorder.record({ env: liveStack.env, commit: liveStack.commit, action: 'drift-repair', result: 'failed', detail: { service: d.service, kind: d.kind, reason: describeError(e) } });
+      }
+    }
+    if (repaired) await this.publishRoutes(liveStack, state.live, undefined).catch(() => undefined);
+    return repaired;
+  }
+}

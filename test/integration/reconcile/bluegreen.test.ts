@@ -1,0 +1,73 @@
+// v1 → v2 blue-green; v3 fails its gate (v2 keeps serving, v3 never retried); v4 goes live.
+import t from 'tap';
+import { reconcileFixture } from '../../helpers/reconcile.js';
+import { service, stack } from '../../helpers/stack.js';
+
+t.test('blue-green: switch, failed gate keeps the old version, forward-only', async (t) => {
+  const fx = await reconcileFixture('bluegreen');
+  t.teardown(() => fx.cleanup());
+
+  const r1 = await fx.executor.deploy(stack('production', 'c1', [service('web', { version: 'v1' })]));
+  t.equal(r1.result, 'live');
+  t.same(await fx.get('production/web'), { status: 200, body: 'v1\n' });
+  const blue = await fx.runtime.inspect('ai-production-web-blue');
+  t.equal(blue?.state, 'running');
+
+  const r2 = await fx.executor.deploy(stack('production', 'c2', [service('web', { version: 'v2' })]));
+  t.equal(r2.result, 'live');
+  t.same(await fx.get('production/web'), { status: 200, body: 'v2\n' });
+  t.equal(await fx.runtime.inspect('ai-production-web-blue'), undefined, 'old colour removed after drain');
+  t.equal((await fx.runtime.inspect('ai-production-web-green'))?.state, 'running');
+
+  const bad = service('web', { version: 'v3', environment: { VERSION: 'v3', HEALTH: 'fail' } });
+  bad.x.health.deadlineMs = 1500;
+  const r3 = await fx.executor.deploy(stack('production', 'c3', [bad]));
+  t.equal(r3.result, 'failed');
+  t.match(r3.result === 'failed' ? r3.reason : '', /health gate/);
+  t.same(await fx.get('production/web'), { status: 200, body: 'v2\n' }, 'v2 still serving');
+  t.equal(await fx.runtime.inspect('ai-production-web-blue'), undefined, 'failed colour removed');
+  const state = await fx.store.load('production', 'production');
+  t.equal(state.live?.commit, 'c2');
+  t.equal(state.failed.at(-1)?.commit, 'c3');
+
+  const again = await fx.restart().deploy(stack('production', 'c3', [bad]));
+  t.equal(again.result, 'skipped', 'a failed commit is not retried, even after a restart');
+
+  const r4 = await fx.executor.deploy(stack('production', 'c4', [service('web', { version: 'v4' })]));
+  t.equal(r4.result, 'live');
+  t.same(await fx.get('production/web'), { status: 200, body: 'v4\n' });
+  const actions = fx.recorder.entries.map((e) => `${e.commit}:${e.action}:${e.result}`);
+  t.ok(actions.includes('c3:failed:failed'));
+  t.ok(actions.includes('c4:live:ok'));
+});
+
+t.test('only the changed service is replaced; removed services are pruned', async (t) => {
+  const fx = await reconcileFixture('partial');
+  t.teardown(() => fx.cleanup());
+  await fx.executor.deploy(stack('production', 'c1', [service('web', { version: 'v1' }), service('api', { version: 'a1' })]));
+  const apiBefore = await fx.runtime.inspect('ai-production-api-blue');
+  const r = await fx.executor.deploy(stack('production', 'c2', [service('web', { version: 'v2' }), service('api', { version: 'a1' })]));
+  t.equal(r.result, 'live');
+  const apiAfter = await fx.runtime.inspect('ai-production-api-blue');
+  t.equal(apiAfter?.id, apiBefore?.id, 'unchanged service keeps its container');
+  t.same(await fx.get('production/web'), { status: 200, body: 'v2\n' });
+
+  const r3 = await fx.executor.deploy(stack('production', 'c3', [service('web', { version: 'v2' })]));
+  t.equal(r3.result, 'live');
+  t.equal(await fx.runtime.inspect('ai-production-api-blue'), undefined, 'removed service pruned');
+  t.equal(fx.edge.upstream('production/api'), undefined, 'and unrouted');
+});
+
+t.test('missing image fails pre-flight and touches nothing', async (t) => {
+  const fx = await reconcileFixture('preflight');
+  t.teardown(() => fx.cleanup());
+  await fx.executor.deploy(stack('production', 'c1', [service('web', { version: 'v1' })]));
+  const before = await fx.runtime.inspect('ai-production-web-blue');
+  const r = await fx.executor.deploy(stack('production', 'c2', [service('web', { version: 'v2', image: 'autoinfra-test/does-not-exist:1' })]));
+  t.equal(r.result, 'failed');
+  t.match(r.result === 'failed' ? r.reason : '', /pre-flight failed for service web: image autoinfra-test\/does-not-exist:1 is not on this host/);
+  const after = await fx.runtime.inspect('ai-production-web-blue');
+  t.equal(after?.id, before?.id);
+  t.equal(after?.state, 'running');
+  t.same(await fx.get('production/web'), { status: 200, body: 'v1\n' });
+});
