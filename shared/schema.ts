@@ -11,13 +11,20 @@ const addFormats: FormatsPlugin = (addFormatsModule as unknown as { default: For
 
 export type JsonSchema = Record<string, unknown>;
 
-const cache = new WeakMap<JsonSchema, ValidateFunction>();
+const plainCache = new WeakMap<JsonSchema, ValidateFunction>();
+const coercingCache = new WeakMap<JsonSchema, ValidateFunction>();
 
-/** Compiles once per schema object. */
-export function compileSchema(schema: JsonSchema): ValidateFunction {
+export interface ValidateOptions {
+  /** Convert strings to the numbers/booleans the schema expects, in place (compose casts interpolated values). */
+  coerceTypes?: boolean;
+}
+
+/** Compiles once per schema object (and option set). */
+export function compileSchema(schema: JsonSchema, opts: ValidateOptions = {}): ValidateFunction {
+  const cache = opts.coerceTypes ? coercingCache : plainCache;
   const cached = cache.get(schema);
   if (cached) return cached;
-  const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, verbose: true });
+  const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, verbose: true, coerceTypes: opts.coerceTypes ? true : false });
   addFormats(ajv);
   const fn = ajv.compile(schema);
   cache.set(schema, fn);
@@ -33,8 +40,8 @@ export function didYouMean(name: string, allowed: string[]): string | undefined 
 }
 
 /** Validates `value` (which came from `ld`) and returns problems located in the YAML. */
-export function validateLocated(ld: LocatedDocument, schema: JsonSchema, value: unknown = ld.value, basePath: KeyPath = []): Problem[] {
-  const validate = compileSchema(schema);
+export function validateLocated(ld: LocatedDocument, schema: JsonSchema, value: unknown = ld.value, basePath: KeyPath = [], opts: ValidateOptions = {}): Problem[] {
+  const validate = compileSchema(schema, opts);
   if (validate(value)) return [];
   return dedupe(simplify(validate.errors ?? []).map((e) => toProblem(ld, e, basePath)));
 }
