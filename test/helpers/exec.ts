@@ -11,6 +11,8 @@ export function exec(cmd: string, args: string[], opts: { input?: string | Buffe
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => err.push(c));
     child.on('error', reject);
+    // A command that exits without reading stdin makes the write below fail with EPIPE: harmless.
+    child.stdin.on('error', () => undefined);
     child.on('close', (code) => {
       const r = { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), code: code ?? -1 };
       if (r.code !== 0 && !opts.allowFail) reject(new Error(`${cmd} ${args.join(' ')} exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`));
