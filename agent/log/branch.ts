@@ -1,0 +1,101 @@
+// The one place the deploy log touches isomorphic-git: a private bare store that mirrors the
+// remote `deploy-log` branch, reads its files as blobs, and writes commits without a work tree.
+import fs from 'node:fs';
+import git, { type TreeEntry } from 'isomorphic-git';
+import http from 'isomorphic-git/http/node';
+
+export const LOG_BRANCH = 'deploy-log';
+const REMOTE_REF = `refs/heads/${LOG_BRANCH}`;
+const OUT_REF = 'refs/heads/deploy-log-out';
+
+export interface BranchOptions { gitdir: string; url: string; headers?: Record<string, string> }
+
+/** True for the two ways a concurrent pusher loses (notes: library-notes.md). */
+export function isPushConflict(e: unknown): boolean {
+  const code = (e as { code?: string } | null)?.code;
+  return code === 'PushRejectedError' || code === 'GitPushError';
+}
+
+export class LogBranch {
+  private initialised = false;
+  constructor(private readonly o: BranchOptions) {}
+
+  // A fresh object per call: isomorphic-git adds `Git-Protocol` to the headers it is given, which
+  // would then break a later protocol-v1 push on the same object.
+  private headers(): Record<string, string> {
+    return { ...this.o.headers };
+  }
+
+  private async init(): Promise<void> {
+    if (this.initialised) return;
+    await git.init({ fs, gitdir: this.o.gitdir, bare: true, defaultBranch: LOG_BRANCH });
+    await git.addRemote({ fs, gitdir: this.o.gitdir, remote: 'origin', url: this.o.url, force: true });
+    this.initialised = true;
+  }
+
+  /** The remote tip of deploy-log (fetched into the store), or undefined when the branch does not exist. */
+  async fetchTip(): Promise<string | undefined> {
+    await this.init();
+    const refs = await git.listServerRefs({ http, url: this.o.url, headers: this.headers(), prefix: REMOTE_REF, protocolVersion: 2 });
+    const tip = refs.find((r) => r.ref === REMOTE_REF)?.oid;
+    if (!tip) return undefined;
+    if (!(await this.has(tip))) {
+      await git.fetch({ fs, http, gitdir: this.o.gitdir, remote: 'origin', ref: LOG_BRANCH, singleBranch: true, tags: false, headers: this.headers() });
+    }
+    return tip;
+  }
+
+  async has(oid: string): Promise<boolean> {
+    try { await git.readObject({ fs, gitdir: this.o.gitdir, oid, format: 'deflated' }); return true; } catch { return false; }
+  }
+
+  /** Root tree entries of a commit ([] for none). */
+  async rootTree(commit: string | undefined): Promise<TreeEntry[]> {
+    if (!commit) return [];
+    return (await git.readTree({ fs, gitdir: this.o.gitdir, oid: commit })).tree;
+  }
+
+  async subTree(oid: string): Promise<TreeEntry[]> {
+    return (await git.readTree({ fs, gitdir: this.o.gitdir, oid })).tree;
+  }
+
+  async readBlob(oid: string): Promise<Buffer> {
+    const { blob } = await git.readBlob({ fs, gitdir: this.o.gitdir, oid });
+    return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+  }
+
+  writeBlob(content: string | Buffer): Promise<string> {
+    return git.writeBlob({ fs, gitdir: this.o.gitdir, blob: typeof content === 'string' ? Buffer.from(content, 'utf8') : content });
+  }
+
+  writeTree(entries: TreeEntry[]): Promise<string> {
+    return git.writeTree({ fs, gitdir: this.o.gitdir, tree: entries });
+  }
+
+  writeCommit(c: { tree: string; parent?: string; message: string; name: string; email: string; timestamp: number }): Promise<string> {
+    const who = { name: c.name, email: c.email, timestamp: c.timestamp, timezoneOffset: 0 };
+    return git.writeCommit({ fs, gitdir: this.o.gitdir, commit: { tree: c.tree, parent: c.parent ? [c.parent] : [], message: c.message, author: who, committer: who } });
+  }
+
+  /** Fast-forward push of `commit` to deploy-log (never forced). Conflicts throw (see isPushConflict). */
+  async push(commit: string): Promise<void> {
+    await git.writeRef({ fs, gitdir: this.o.gitdir, ref: OUT_REF, value: commit, force: true });
+    const res = await git.push({ fs, http, gitdir: this.o.gitdir, url: this.o.url, ref: OUT_REF, remoteRef: REMOTE_REF, force: false, headers: this.headers() });
+    const r = res.refs?.[REMOTE_REF];
+    if (!res.ok || (r && !r.ok)) {
+      const err = new Error(`push of ${LOG_BRANCH} rejected: ${r?.error ?? res.error ?? 'unknown'}`) as Error & { code: string };
+      err.code = 'GitPushError';
+      throw err;
+    }
+  }
+
+  /** All files of a commit's tree as path → blob oid (two levels: README.md, hosts/*). */
+  async listFiles(commit: string): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const e of await this.rootTree(commit)) {
+      if (e.type === 'blob') out.set(e.path, e.oid);
+      else if (e.type === 'tree') for (const s of await this.subTree(e.oid)) if (s.type === 'blob') out.set(`${e.path}/${s.path}`, s.oid);
+    }
+    return out;
+  }
+}

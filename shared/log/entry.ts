@@ -1,0 +1,85 @@
+// The deploy-log line format (see docs/deploy-log.md): one canonical JSON object (RFC 8785) per
+// line, hash-chained to the previous line and signed with the host's Ed25519 key. Pure.
+import canonicalize from 'canonicalize';
+
+export const LOG_ACTIONS = [
+  'agent-start', 'agent-stop', 'head-seen', 'preflight', 'pull', 'build', 'start', 'health', 'switch', 'drain',
+  'remove', 'prune', 'drift-repair', 'watch-revert', 'failed', 'live', 'preview-created', 'preview-removed',
+  'mirror-summary',
+] as const;
+export type LogAction = (typeof LOG_ACTIONS)[number];
+export type LogResult = 'ok' | 'failed' | 'info';
+export const LOG_RESULTS: readonly LogResult[] = ['ok', 'failed', 'info'];
+
+export interface LogEntryInput {
+  env: string;
+  commit?: string;
+  action: LogAction;
+  result: LogResult;
+  detail?: Record<string, unknown>;
+}
+
+export interface LogEntry extends LogEntryInput {
+  v: 1;
+  seq: number;
+  time: string;
+  host: string;
+  /** sha256 hex of the previous line's exact bytes (without its newline); GENESIS_PREV for seq 1. */
+  prev: string;
+  /** `ed25519:<base64 raw public key>` */
+  key: string;
+  /** base64 Ed25519 signature over `signedBytes(entry)`. */
+  sig: string;
+}
+
+export type UnsignedEntry = Omit<LogEntry, 'sig'>;
+
+export const GENESIS_PREV = '0'.repeat(64);
+
+/** RFC 8785 canonical JSON. Fields that are undefined are left out, as JSON.stringify does. */
+export function canonicalJson(value: unknown): string {
+  const s = canonicalize(value);
+  if (s === undefined) throw new TypeError('value has no JSON form');
+  return s;
+}
+
+/** What the signature covers: the canonical JSON of every field except `sig`, as UTF-8. */
+export function signedText(entry: UnsignedEntry | LogEntry): string {
+  const { sig: _sig, ...rest } = entry as LogEntry;
+  return canonicalJson(rest);
+}
+
+/** The line as stored in `hosts/<host>.jsonl` (without the newline). */
+export function entryLine(entry: LogEntry): string {
+  return canonicalJson(entry);
+}
+
+const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+/** Host names become file names on the branch: keep them to a safe set. */
+export function isValidHostName(host: string): boolean {
+  return HOST_NAME.test(host) && !host.includes('..');
+}
+
+/**
+ * Checks a parsed line has the shape of an entry. Returns the reason it does not, or undefined.
+ * (Shape only: chain and signature are checked by verify.ts.)
+ */
+export function entryShapeProblem(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'not a JSON object';
+  const e = v as Record<string, unknown>;
+  const allowed = new Set(['v', 'seq', 'time', 'host', 'env', 'commit', 'action', 'result', 'detail', 'prev', 'key', 'sig']);
+  for (const k of Object.keys(e)) if (!allowed.has(k)) return `unknown field "${k}"`;
+  if (e.v !== 1) return `unsupported format version ${JSON.stringify(e.v)}`;
+  if (!Number.isSafeInteger(e.seq) || (e.seq as number) < 1) return 'seq is not a positive integer';
+  if (typeof e.time !== 'string' || Number.isNaN(Date.parse(e.time))) return 'time is not an ISO-8601 time';
+  if (typeof e.host !== 'string' || !isValidHostName(e.host)) return 'host is missing or not a valid host name';
+  if (typeof e.env !== 'string') return 'env is missing';
+  if (e.commit !== undefined && typeof e.commit !== 'string') return 'commit is not a string';
+  if (!(LOG_ACTIONS as readonly string[]).includes(e.action as string)) return `unknown action ${JSON.stringify(e.action)}`;
+  if (!(LOG_RESULTS as readonly string[]).includes(e.result as string)) return `unknown result ${JSON.stringify(e.result)}`;
+  if (e.detail !== undefined && (typeof e.detail !== 'object' || e.detail === null || Array.isArray(e.detail))) return 'detail is not an object';
+  if (typeof e.prev !== 'string' || !/^[0-9a-f]{64}$/.test(e.prev)) return 'prev is not a sha256 hex digest';
+  if (typeof e.key !== 'string' || !e.key.startsWith('ed25519:')) return 'key is not an ed25519 key id';
+  if (typeof e.sig !== 'string' || !/^[A-Za-z0-9+/]{86}==$/.test(e.sig)) return 'sig is not a base64 Ed25519 signature';
+  return undefined;
+}
