@@ -1,0 +1,78 @@
+// What the agent uses to drive the edge: write the route table (atomically) and have the edge
+// load it, read its counters, wait for an old colour to drain.
+import http from 'node:http';
+import { writeFileAtomic } from '../state/atomic-file.js';
+import { assertRouteTable, type RouteTable } from './routes.js';
+import type { EdgeStats } from './stats.js';
+import { EdgeControlError, EdgeUnavailableError } from './errors.js';
+
+export interface EdgeClientOptions {
+  controlSocket: string;
+  routesFile: string;
+  /** Bound on one control request (the edge answers in milliseconds). */
+  requestTimeoutMs?: number;
+  /** How often waitDrained looks at the counters. */
+  pollIntervalMs?: number;
+}
+
+export class EdgeClient {
+  readonly #o: Required<EdgeClientOptions>;
+
+  constructor(opts: EdgeClientOptions) {
+    this.#o = { requestTimeoutMs: 10_000, pollIntervalMs: 50, ...opts };
+  }
+
+  /**
+   * Writes the routes file atomically, then asks the edge to load it. Resolves when the edge has
+   * acknowledged that this version is live. When the edge is not running the file is still
+   * written (the edge loads it at start) and this rejects with EdgeUnavailableError.
+   */
+  async apply(table: RouteTable): Promise<{ version: number }> {
+    assertRouteTable(table);
+    await writeFileAtomic(this.#o.routesFile, JSON.stringify(table, null, 2) + '\n', 0o640);
+    const body = await this.#request('POST', '/reload');
+    const { version } = JSON.parse(body) as { version: number };
+    if (version !== table.version) {
+      throw new EdgeControlError('reload', 200, `edge reports version ${version} live, expected ${table.version} (another writer changed ${this.#o.routesFile}?)`);
+    }
+    return { version };
+  }
+
+  async stats(): Promise<EdgeStats> {
+    return JSON.parse(await this.#request('GET', '/stats')) as EdgeStats;
+  }
+
+  async metrics(): Promise<string> {
+    return this.#request('GET', '/metrics');
+  }
+
+  /** True once nothing is in flight (requests and open tunnels) to `upstream`; false at the timeout. */
+  async waitDrained(upstream: string, opts: { timeoutMs: number }): Promise<boolean> {
+    const deadline = Date.now() + opts.timeoutMs;
+    for (;;) {
+      const s = (await this.stats()).upstreams[upstream];
+      if (!s || (s.inFlight <= 0 && s.tunnels <= 0)) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, Math.min(this.#o.pollIntervalMs, Math.max(1, deadline - Date.now()))));
+    }
+  }
+
+  #request(method: string, path: string): Promise<string> {
+    const socketPath = this.#o.controlSocket;
+    return new Promise((resolve, reject) => {
+      const req = http.request({ socketPath, method, path, timeout: this.#o.requestTimeoutMs, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', (e) => reject(new EdgeUnavailableError(socketPath, e.message, e)));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          if (res.statusCode === 200) resolve(text);
+          else reject(new EdgeControlError(`${method} ${path}`, res.statusCode ?? 0, text));
+        });
+      });
+      req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${this.#o.requestTimeoutMs} ms`), { code: 'ETIMEDOUT' })));
+      req.on('error', (e: NodeJS.ErrnoException) => reject(new EdgeUnavailableError(socketPath, e.code === 'ENOENT' ? 'no socket (is the edge running?)' : e.code === 'ECONNREFUSED' ? 'connection refused (the edge is not running; stale socket)' : e.message, e)));
+      req.end();
+    });
+  }
+}

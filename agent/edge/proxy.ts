@@ -1,0 +1,243 @@
+// The hot path: one request from a client, routed by Host (+ path prefix) per request — never per
+// connection, so keep-alive clients follow a switch at once — and streamed to the upstream's
+// keep-alive pool with undici's low-level dispatch. Bodies stream both ways with backpressure.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { Logger } from '../logger.js';
+import type { EdgeOptions } from './options.js';
+import type { RouteLookup, Route } from './routes.js';
+import { observe, statusClass, type StatsRecorder, type TrafficCounts } from './stats.js';
+import type { UpstreamPools } from './upstream-pools.js';
+import { clientResponseHeaders, upstreamRequestHeaders } from './hop-headers.js';
+import type { Mirror, MirrorTicket } from './mirror.js';
+
+export interface ProxyDeps {
+  options: EdgeOptions;
+  lookup: () => RouteLookup;
+  pools: UpstreamPools;
+  mirror: Mirror;
+  stats: StatsRecorder;
+  logger: Logger;
+  now: () => number;
+}
+
+/** Small, clear bodies for the answers the edge gives itself. */
+const EDGE_ANSWERS: Record<number, string> = {
+  404: 'autoinfra edge: no route for this host\n',
+  502: 'autoinfra edge: the upstream did not answer (bad gateway)\n',
+  503: 'autoinfra edge: the upstream is overloaded, try again shortly\n',
+  504: 'autoinfra edge: the upstream did not answer in time (gateway timeout)\n',
+};
+
+export function sendEdgeAnswer(res: ServerResponse, status: number): void {
+  const body = EDGE_ANSWERS[status] ?? `autoinfra edge: ${status}\n`;
+  if (res.headersSent) { res.destroy(); return; }
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+type ErrorKind = 'connect' | 'timeout' | 'other';
+function errorKind(err: Error): ErrorKind {
+  const code = (err as { code?: string }).code ?? '';
+  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENOTFOUND' || code === 'EADDRNOTAVAIL') return 'connect';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT') return 'timeout';
+  return 'other';
+}
+
+export class Proxy {
+  readonly #d: ProxyDeps;
+  /** Requests in flight in this process (for the graceful stop). */
+  inFlight = 0;
+  /** Set on graceful stop: responses then close their connection. */
+  stopping = false;
+
+  constructor(deps: ProxyDeps) { this.#d = deps; }
+
+  handle(req: IncomingMessage, res: ServerResponse, proto: 'http' | 'https'): void {
+    const d = this.#d;
+    const route = d.lookup().match(req.headers.host, req.url ?? '/');
+    if (this.stopping) res.shouldKeepAlive = false;
+    if (!route) {
+      d.stats.stats.unrouted++;
+      req.resume();
+      sendEdgeAnswer(res, 404);
+      return;
+    }
+    const up = d.stats.upstream(route.upstream);
+    const rc = d.stats.route(route.id);
+    if (up.inFlight >= d.options.maxInFlightPerUpstream) {
+      req.resume();
+      countAnswer(rc, up, 503, 0);
+      sendEdgeAnswer(res, 503);
+      return;
+    }
+    const headers = upstreamRequestHeaders(req.rawHeaders, { remoteAddress: req.socket.remoteAddress ?? '', proto, host: req.headers.host });
+    const method = req.method ?? 'GET';
+    const path = req.url ?? '/';
+    const cl = req.headers['content-length'];
+    const contentLength = cl === undefined ? undefined : Number(cl);
+    const hasBody = req.headers['transfer-encoding'] !== undefined || (contentLength !== undefined && contentLength > 0);
+    let body: IncomingMessage | Duplex | null = hasBody ? req : null;
+    let ticket: MirrorTicket | undefined;
+    if (route.mirror) {
+      const m = d.mirror.start(route, method, path, headers, hasBody, contentLength);
+      if (m) {
+        ticket = m.ticket;
+        if (m.tee) { body = req.pipe(m.tee); req.once('error', (e) => m.tee?.destroy(e)); }
+      }
+    }
+    const exchange = new Exchange(this, route, rc, up, res, ticket, d.now);
+    try {
+      d.pools.get(route.upstream).dispatch({ path, method: method as Dispatcher.HttpMethod, headers, body }, exchange);
+    } catch (e) {
+      exchange.onError(e as Error);
+    }
+  }
+
+  /** WebSocket and other upgrades: a byte tunnel to the upstream after forwarding the handshake. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, proto: 'http' | 'https'): void {
+    const d = this.#d;
+    const route = d.lookup().match(req.headers.host, req.url ?? '/');
+    socket.on('error', () => socket.destroy());
+    if (!route) {
+      d.stats.stats.unrouted++;
+      rawAnswer(socket, 404);
+      return;
+    }
+    const up = d.stats.upstream(route.upstream);
+    const rc = d.stats.route(route.id);
+    const [host, port] = splitAddress(route.upstream);
+    const headers = upstreamRequestHeaders(req.rawHeaders, { remoteAddress: req.socket.remoteAddress ?? '', proto, host: req.headers.host }, true);
+    let lines = `${req.method} ${req.url} HTTP/1.1\r\n`;
+    for (let i = 0; i < headers.length; i += 2) lines += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    const started = d.now();
+    rc.requests++; up.requests++;
+    rc.tunnels++; up.tunnels++;
+    let closed = false;
+    const upstream = net.connect({ host, port, timeout: d.options.upstreamConnectTimeoutMs });
+    const close = (): void => {
+      if (closed) return;
+      closed = true;
+      rc.tunnels--; up.tunnels--;
+      upstream.destroy();
+      socket.destroy();
+    };
+    upstream.once('connect', () => {
+      upstream.setTimeout(0);
+      observe(rc.latency, d.now() - started); observe(up.latency, d.now() - started);
+      rc.status['1xx']++; up.status['1xx']++;
+      upstream.write(lines + '\r\n');
+      if (head.length) upstream.write(head);
+      socket.pipe(upstream);
+      upstream.pipe(socket);
+    });
+    const failed = (kind: ErrorKind): void => {
+      if (closed) return;
+      if (upstream.connecting || upstream.bytesRead === 0) {
+        rc.upstreamErrors[kind]++; up.upstreamErrors[kind]++;
+        rc.status['5xx']++; up.status['5xx']++;
+        rawAnswer(socket, kind === 'timeout' ? 504 : 502);
+      }
+      close();
+    };
+    upstream.once('timeout', () => failed('timeout'));
+    upstream.once('error', (e) => failed(errorKind(e)));
+    upstream.once('close', close);
+    socket.once('close', close);
+  }
+
+  finished(): void { this.inFlight--; }
+  started(): void { this.inFlight++; }
+}
+
+function countAnswer(rc: TrafficCounts, up: TrafficCounts, status: number, ms: number): void {
+  const c = statusClass(status);
+  rc.requests++; up.requests++;
+  rc.status[c]++; up.status[c]++;
+  observe(rc.latency, ms); observe(up.latency, ms);
+}
+
+function rawAnswer(socket: Duplex, status: number): void {
+  const body = EDGE_ANSWERS[status] ?? '';
+  const reason = status === 404 ? 'Not Found' : status === 504 ? 'Gateway Timeout' : 'Bad Gateway';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
+export function splitAddress(address: string): [string, number] {
+  const i = address.lastIndexOf(':');
+  const host = address.slice(0, i);
+  return [host.startsWith('[') ? host.slice(1, -1) : host, Number(address.slice(i + 1))];
+}
+
+/** One request's journey through undici (legacy handler callbacks: undici's native, cheapest path). */
+class Exchange implements Dispatcher.DispatchHandler {
+  readonly #proxy: Proxy;
+  readonly #route: TrafficCounts;
+  readonly #up: TrafficCounts;
+  readonly #res: ServerResponse;
+  readonly #ticket: MirrorTicket | undefined;
+  readonly #now: () => number;
+  readonly #started: number;
+  #abort: ((err?: Error) => void) | undefined;
+  #done = false;
+  #status = 0;
+
+  constructor(proxy: Proxy, _route: Route, rc: TrafficCounts, up: TrafficCounts, res: ServerResponse, ticket: MirrorTicket | undefined, now: () => number) {
+    this.#proxy = proxy;
+    this.#route = rc;
+    this.#up = up;
+    this.#res = res;
+    this.#ticket = ticket;
+    this.#now = now;
+    this.#started = now();
+    rc.inFlight++; up.inFlight++;
+    proxy.started();
+    // The client went away before the answer was complete: stop the upstream request too.
+    res.once('close', () => { if (!this.#done) { this.#abort?.(new Error('client closed the connection')); this.#end(499); } });
+  }
+
+  onConnect(abort: (err?: Error) => void): void { this.#abort = abort; }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    if (statusCode < 200) return true; // 1xx informational: Node answers 100-continue itself
+    this.#status = statusCode;
+    this.#ticket?.production(statusCode);
+    const res = this.#res;
+    res.writeHead(statusCode, statusText, clientResponseHeaders(rawHeaders));
+    res.on('drain', resume);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean { return this.#res.write(chunk); }
+
+  onComplete(): void {
+    this.#res.end();
+    this.#end(this.#status);
+  }
+
+  onError(err: Error): void {
+    if (this.#done) return;
+    const kind = errorKind(err);
+    const status = kind === 'timeout' ? 504 : 502;
+    this.#route.upstreamErrors[kind]++;
+    this.#up.upstreamErrors[kind]++;
+    if (this.#res.headersSent) { this.#res.destroy(err); this.#end(this.#status); return; }
+    this.#ticket?.production(status);
+    sendEdgeAnswer(this.#res, status);
+    this.#end(status);
+  }
+
+  #end(status: number): void {
+    if (this.#done) return;
+    this.#done = true;
+    const ms = this.#now() - this.#started;
+    this.#route.inFlight--; this.#up.inFlight--;
+    this.#proxy.finished();
+    // 499 (client closed before an answer) is not the upstream's doing: counted as a request only.
+    this.#route.requests++; this.#up.requests++;
+    if (status !== 499 && status !== 0) { const c = statusClass(status); this.#route.status[c]++; this.#up.status[c]++; }
+    observe(this.#route.latency, ms); observe(this.#up.latency, ms);
+  }
+}
