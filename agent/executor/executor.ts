@@ -113,7 +113,7 @@ export class Executor {
         await this.gate(env, commit, service, container, action.toColour!);
       }
     } catch (e) {
-      await this.undoStarted(state, started);
+      await this.undoStarted(stack, state, started);
       return this.fail(state, commit, e, 'start');
     }
 
@@ -131,7 +131,7 @@ export class Executor {
     try {
       await this.publishRoutes(stack, newLive, previous);
     } catch (e) {
-      await this.undoStarted(state, started);
+      await this.undoStarted(stack, state, started);
       await this.publishRoutes(stack, previous, undefined).catch(() => undefined);
       return this.fail(state, commit, e, 'switch');
     }
@@ -145,7 +145,7 @@ export class Executor {
       await recorder.record({ env, commit, action: 'watch-revert', result: 'failed', detail: { service: problem.service, reason: problem.reason } });
       await this.publishRoutes(stack, previous, undefined).catch((e) => this.log.error(`route revert failed: ${describeError(e)}`, { env }));
       const reverted = { ...state, live: previous };
-      await this.undoStarted(reverted, started);
+      await this.undoStarted(stack, reverted, started);
       return this.fail(reverted, commit, new WatchRevertError(problem.service, problem.reason), 'watch');
     }
 
@@ -231,15 +231,28 @@ export class Executor {
     if (r.status !== 'healthy') throw new HealthGateError(service.name, colour, r.attempts, r.message);
   }
 
-  /** Removes the containers an attempt started and brings back the ones recreate stopped. */
-  private async undoStarted(state: EnvState, started: Started[]): Promise<void> {
-    for (const s of started.reverse()) {
+  /**
+   * Removes the containers an attempt started and brings back the ones recreate stopped. A
+   * restarted container gets a new ephemeral port: it is gated again and the routes re-published.
+   */
+  private async undoStarted(stack: Stack, state: EnvState, started: Started[]): Promise<void> {
+    for (const s of [...started].reverse()) {
       await this.deps.runtime.remove(s.container.id).catch((e) => this.log.error(`cleanup of ${s.container.name} failed: ${describeError(e)}`));
     }
-    for (const svc of Object.values(state.live?.services ?? {})) {
+    let restarted = false;
+    for (const [name, svc] of Object.entries(state.live?.services ?? {})) {
       const c = await this.deps.runtime.inspect(svc.container);
-      if (c && c.state !== 'running') await this.deps.runtime.start(c.id).catch((e) => this.log.error(`restart of ${svc.container} failed: ${describeError(e)}`));
+      if (!c || c.state === 'running') continue;
+      try {
+        await this.deps.runtime.start(c.id);
+        restarted = true;
+        const spec = stack.services[name]?.x.health;
+        if (spec) await healthGate({ runtime: this.deps.runtime, container: c, spec, clock: this.deps.clock });
+      } catch (e) {
+        this.log.error(`restart of ${svc.container} failed: ${describeError(e)}`, { env: stack.env });
+      }
     }
+    if (restarted) await this.publishRoutes(stack, state.live, undefined).catch((e) => this.log.error(`routes not re-applied: ${describeError(e)}`, { env: stack.env }));
   }
 
   private async fail(state: EnvState, commit: string, e: unknown, stage: string): Promise<DeployOutcome> {
@@ -390,16 +403,18 @@ export class Executor {
       const liveSvc = state.live.services[d.service];
       if (!svc || svc.hash !== liveSvc.hash) continue;
       try {
-        if (d.kind === 'stopped') {
-          const c = await runtime.inspect(d.container);
-          if (c) await runtime.start(c.id);
+        let target = await runtime.inspect(d.container);
+        if (d.kind === 'stopped' && target) {
+          await runtime.start(target.id);
         } else {
-          const c = await runtime.inspect(d.container);
-          if (c) await runtime.remove(c.id);
+          if (target) await runtime.remove(target.id);
           await this.ensureNetworksAndVolumes(liveStack);
-          const created = await runtime.create(containerSpec({ stack: liveStack, service: svc, colour: liveSvc.colour, host: this.deps.host }));
-          await runtime.start(created.id);
+          target = await runtime.create(containerSpec({ stack: liveStack, service: svc, colour: liveSvc.colour, host: this.deps.host }));
+          await runtime.start(target.id);
         }
+        // Route to it only once it answers again (its 127.0.0.1 port changed with the restart).
+        const health = await healthGate({ runtime, container: target, spec: svc.x.health, clock: this.deps.clock });
+        if (health.status !== 'healthy') throw new HealthGateError(svc.name, liveSvc.colour, health.attempts, health.message);
         repaired++;
         await recorder.record({ env: liveStack.env, commit: liveStack.commit, action: 'drift-repair', result: 'ok', detail: { service: d.service, container: d.container, kind: d.kind, detail: d.detail } });
         this.log.warn(`${liveStack.env}/${d.service}: repaired drift (${d.kind}: ${d.detail})`, { env: liveStack.env });
