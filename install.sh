@@ -352,6 +352,28 @@ else
 fi
 chmod -R go-rwx "$KEYS_DIR"
 
+# The public halves, read from the key files, in the shape infra/autoinfra.yml pins them
+# (agents.<host>.signing_key); the age recipient is what secrets for this host are encrypted to.
+PUBLIC_KEYS=''
+if [ "$KEYGEN_OK" -eq 1 ]; then
+  PUBLIC_KEYS=$(P="$PREFIX" C="$CONFIG_FILE" K="$KEYS_DIR" "$NODE" -e '
+    const { pathToFileURL } = require("node:url");
+    const fs = require("node:fs");
+    const crypto = require("node:crypto");
+    const url = (f) => pathToFileURL(process.env.P + f).href;
+    (async () => {
+      const { loadAgentConfig } = await import(url("/dist/agent/config/load.js"));
+      const c = await loadAgentConfig(process.env.C);
+      const pub = crypto.createPublicKey(crypto.createPrivateKey(fs.readFileSync(c.keys.signing, "utf8")));
+      const id = "ed25519:" + Buffer.from(pub.export({ format: "jwk" }).x, "base64url").toString("base64");
+      const ageSecret = fs.readFileSync(c.keys.age, "utf8").split("\n").map((l) => l.trim()).find((l) => l.startsWith("AGE-SECRET-KEY-"));
+      const age = await import(url("/node_modules/age-encryption/dist/index.js"));
+      const recipient = ageSecret ? await age.identityToRecipient(ageSecret) : "(no AGE-SECRET-KEY line in " + c.keys.age + ")";
+      console.log(`agents:\n  ${c.host}:\n    signing_key: "${id}"\n    age: "${recipient}"`);
+    })().catch((e) => { console.error(e.message); process.exit(1); });
+  ' 2>&1) || { warn "could not read the public keys from $KEYS_DIR: $PUBLIC_KEYS"; PUBLIC_KEYS=''; }
+fi
+
 # --- systemd units -----------------------------------------------------------------------------
 # The files in systemd/ name the default paths; other paths (tests, --prefix) are substituted.
 say "installing ${UNITS[*]} into $UNIT_DIR"
@@ -420,10 +442,16 @@ fi
   echo "  keys:     $KEYS_DIR   (back them up: docs/operations.md)"
   echo "  state:    $STATE_DIR"
   echo "  units:    $UNIT_DIR/{$(IFS=,; echo "${UNITS[*]}")}"
-  if [ "$KEYGEN_OK" -eq 1 ]; then
+  if [ -n "$PUBLIC_KEYS" ]; then
     echo
     echo "Pin this host's public keys in infra/autoinfra.yml on the production branch"
-    echo "(print them again any time with: autoinfra keygen --show, or see docs/install.md)."
+    echo "(running install.sh again prints them again; the private keys never leave $KEYS_DIR):"
+    echo
+    sed 's/^/    /' <<<"$PUBLIC_KEYS"
+  elif [ "$KEYGEN_OK" -eq 0 ]; then
+    echo
+    echo "NO HOST KEYS YET: run 'autoinfra --config $CONFIG_FILE keygen' and pin the public keys it prints"
+    echo "in infra/autoinfra.yml before starting the agent."
   fi
   echo
   if [ "$STARTED" -eq 1 ]; then
