@@ -37,7 +37,7 @@ const METHOD = /^[A-Z]+$/;
 function upstreamProblem(v: unknown): string | undefined {
   if (typeof v !== 'string') return `expected HOST:PORT such as 127.0.0.1:8080, got ${JSON.stringify(v)}`;
   const m = UPSTREAM.exec(v);
-  if (!m || Number(m[5]) < 1 || Number(m[5]) > 65535) return `expected HOST:PORT such as 127.0.0.1:8080, got "${v}"`;
+  if (!m || Number(m[4]) < 1 || Number(m[4]) > 65535) return `expected HOST:PORT such as 127.0.0.1:8080, got "${v}"`;
   return undefined;
 }
 
