@@ -1,0 +1,172 @@
+// The files of a commit → the Stack of one environment on this host. Pure (no fs): the caller
+// passes the files. Every problem is reported at once as a ComposeError; no secret value appears
+// in any message.
+import type { Problem } from '../errors.js';
+import { checkPolicy } from '../policy/load.js';
+import { EMPTY_POLICY } from '../policy/policy.js';
+import { decryptAge, SecretDecryptError } from '../secrets/age.js';
+import type { NetworkSpec, SecretSpec, ServiceSpec, Stack, VolumeSpec } from '../stack/model.js';
+import { ComposeError } from './compose-error.js';
+import { resolveEnvFiles, type EnvFileContent } from './env-files.js';
+import { loadCompose, locateInSources, type ComposeSource, type LoadedCompose } from './load.js';
+import { buildHash, serviceHash, sha256Hex } from './service-hash.js';
+import { toServiceSpec } from './service-spec.js';
+import { isPlainObject } from './tags.js';
+import { resolveExtension } from './x-autoinfra.js';
+
+export interface RenderInput {
+  /** Files of the repo tree under infra/ (and anything build contexts reference), path relative to repo root → bytes. */
+  files: Map<string, Uint8Array>;
+  branch: string;
+  /** Environment name: 'production' | 'master' | 'preview-<slug>'. */
+  env: string;
+  commit: string;
+  /** This host's name (placement: x-autoinfra.hosts). */
+  host: string;
+  /** Interpolation: process env wins over infra/.env. */
+  processEnv?: Record<string, string | undefined>;
+  /** AGE-SECRET-KEY-1... identities for decrypting infra/secrets/*.age. */
+  ageIdentities?: string[];
+}
+
+export const PROJECT_DIR = 'infra';
+export const BASE_FILE = 'infra/docker-compose.yml';
+export const POLICY_FILE = 'infra/autoinfra.yml';
+
+/** The override file for a branch: previews share one, other branches have their own. */
+export function overlayFileFor(branch: string, env: string): string {
+  return env.startsWith('preview-') ? 'infra/docker-compose-env-preview.yml' : `infra/docker-compose-env-${branch}.yml`;
+}
+
+type Obj = Record<string, unknown>;
+const decoder = new TextDecoder();
+
+export async function renderStack(input: RenderInput): Promise<Stack> {
+  const text = (p: string): string | undefined => { const b = input.files.get(p); return b === undefined ? undefined : decoder.decode(b); };
+  const problems: Problem[] = [];
+  const what = `cannot render ${input.env} at ${input.commit.slice(0, 12)}`;
+
+  const policyText = text(POLICY_FILE);
+  const policy = policyText === undefined ? EMPTY_POLICY : (() => { const r = checkPolicy(POLICY_FILE, policyText); problems.push(...r.problems); return r.policy; })();
+
+  const baseText = text(BASE_FILE);
+  if (baseText === undefined) throw new ComposeError(what, [{ file: BASE_FILE, reason: 'missing: the deployment repo needs infra/docker-compose.yml' }]);
+  const files: ComposeSource[] = [{ file: BASE_FILE, text: baseText }];
+  const overlay = overlayFileFor(input.branch, input.env);
+  const overlayText = text(overlay);
+  if (overlayText !== undefined) files.push({ file: overlay, text: overlayText });
+  const envText = text(`${PROJECT_DIR}/.env`);
+
+  let loaded: LoadedCompose;
+  try {
+    loaded = loadCompose({
+      files, projectDir: PROJECT_DIR, readFile: text, processEnv: input.processEnv ?? {}, allow: policy.allow,
+      envFile: envText === undefined ? undefined : { file: `${PROJECT_DIR}/.env`, text: envText },
+    });
+  } catch (e) {
+    if (e instanceof ComposeError) throw new ComposeError(what, [...problems, ...e.problems]);
+    throw e;
+  }
+  const { model, sources, lookup } = loaded;
+  const at = (path: (string | number)[], reason: string): Problem => locateInSources(sources, path, reason);
+  const identities = input.ageIdentities ?? [];
+
+  const readSecretFile = async (path: string): Promise<{ bytes: Uint8Array; secret: boolean } | undefined> => {
+    const bytes = input.files.get(path);
+    if (bytes === undefined) return undefined;
+    if (path.endsWith('.age')) return { bytes: await decryptAge(path, bytes, identities), secret: true };
+    return { bytes, secret: false };
+  };
+
+  // Top-level secrets: decrypted in memory, hashed for the service hashes.
+  const secrets: Record<string, SecretSpec> = {};
+  for (const [name, raw] of Object.entries(isPlainObject(model.secrets) ? model.secrets : {})) {
+    const s = raw as Obj;
+    const name_ = typeof s.name === 'string' ? s.name : name;
+    let content: Uint8Array | undefined;
+    if (typeof s.file === 'string') {
+      try {
+        const r = await readSecretFile(s.file);
+        if (!r) problems.push(at(['secrets', name, 'file'], `secret file ${s.file} not found in the repo`));
+        else content = r.bytes;
+      } catch (e) { problems.push(at(['secrets', name, 'file'], e instanceof SecretDecryptError ? e.message : String(e))); }
+    } else if (typeof s.environment === 'string') {
+      const v = lookup(s.environment);
+      if (v === undefined) problems.push(at(['secrets', name, 'environment'], `variable ${s.environment} is not set`));
+      else content = new TextEncoder().encode(v);
+    } else if (typeof s.content === 'string') content = new TextEncoder().encode(s.content);
+    else problems.push(at(['secrets', name], 'external secrets are not supported: give file, environment or content'));
+    if (content) secrets[name] = { name: name_, content, hash: sha256Hex(content) };
+  }
+  const secretHashes = Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, v.hash]));
+
+  const allServices = model.services as Record<string, Obj>;
+  const topX = isPlainObject(model['x-autoinfra']) ? model['x-autoinfra'] : undefined;
+  const placed = Object.keys(allServices).filter((n) => {
+    const x = allServices[n]['x-autoinfra'];
+    return !(isPlainObject(x) && Array.isArray(x.hosts) && !x.hosts.includes(input.host));
+  });
+  const included = new Set(placed);
+  const services: Record<string, ServiceSpec> = {};
+  for (const name of placed) {
+    const svc = allServices[name];
+    const base = toServiceSpec(name, svc, included);
+    const envFiles = Array.isArray(svc.env_file) ? (svc.env_file as { path: string; required: boolean }[]) : [];
+    const read = async (p: string): Promise<EnvFileContent | undefined> => {
+      const r = await readSecretFile(p);
+      return r && { text: decoder.decode(r.bytes), secret: r.secret };
+    };
+    const env = await resolveEnvFiles(envFiles, read, lookup, (i, reason) => at(['services', name, 'env_file', i], reason));
+    problems.push(...env.problems);
+    const environment = { ...env.values };
+    const secretNames = new Set(env.secretNames);
+    for (const [k, v] of Object.entries(isPlainObject(svc.environment) ? svc.environment : {})) {
+      if (v === null || v === undefined) continue; // unset bare names leave env_file values alone
+      environment[k] = String(v);
+      secretNames.delete(k);
+    }
+    let image = base.image;
+    if (image === undefined && base.build) {
+      if (!hasFilesUnder(input.files, base.build.context)) problems.push(at(['services', name, 'build'], `build context ${base.build.context} has no files in the repo`));
+      image = `autoinfra/${input.env}-${name}:${buildHash(input.files, base.build.context, base.build).slice(0, 12)}`;
+    }
+    const spec: Omit<ServiceSpec, 'hash'> = {
+      ...base, image: image ?? '', environment, secretEnvironment: [...secretNames].sort(),
+      x: resolveExtension(svc, topX, policy.defaults),
+    };
+    services[name] = { ...spec, hash: serviceHash(spec, secretHashes) };
+  }
+  if (problems.length) throw new ComposeError(what, problems);
+
+  const volumes: Record<string, VolumeSpec> = {};
+  for (const [k, raw] of Object.entries(isPlainObject(model.volumes) ? model.volumes : {})) {
+    const v = raw as Obj;
+    const x = isPlainObject(v['x-autoinfra']) ? v['x-autoinfra'] : {};
+    volumes[k] = { name: typeof v.name === 'string' ? v.name : k, external: v.external === true, ...(typeof v.driver === 'string' ? { driver: v.driver } : {}), labels: (v.labels as Record<string, string>) ?? {}, ...(x.seed === 'production' ? { seed: 'production' as const } : {}) };
+  }
+  const networks: Record<string, NetworkSpec> = {};
+  for (const [k, raw] of Object.entries(isPlainObject(model.networks) ? model.networks : {})) {
+    const n = raw as Obj;
+    networks[k] = { name: typeof n.name === 'string' ? n.name : k, external: n.external === true, internal: n.internal === true, labels: (n.labels as Record<string, string>) ?? {} };
+  }
+  return { env: input.env, branch: input.branch, commit: input.commit, project: input.env, services, volumes, networks, secrets };
+}
+
+function hasFilesUnder(files: Map<string, Uint8Array>, dir: string): boolean {
+  const prefix = dir.replace(/\/$/, '') + '/';
+  for (const p of files.keys()) if (p.startsWith(prefix)) return true;
+  return false;
+}
+
+/** The stack as safe-to-print data: secret values replaced by their hashes. */
+export function redactStack(stack: Stack): unknown {
+  const services: Record<string, unknown> = {};
+  for (const [k, s] of Object.entries(stack.services)) {
+    const env: Record<string, string> = {};
+    for (const [n, v] of Object.entries(s.environment)) env[n] = s.secretEnvironment.includes(n) ? `<secret sha256:${sha256Hex(v).slice(0, 12)}>` : v;
+    services[k] = { ...s, environment: env };
+  }
+  const secrets: Record<string, unknown> = {};
+  for (const [k, s] of Object.entries(stack.secrets)) secrets[k] = { name: s.name, hash: s.hash, bytes: s.content.length };
+  return { ...stack, services, secrets };
+}

@@ -1,0 +1,36 @@
+// The content hash of a service: sha256 over its canonical (RFC 8785) definition, the image
+// reference, and the hashes of the secrets it uses. Secret values enter only as their hashes, so
+// the hash is safe to show, and a secret change redeploys exactly the services that use it.
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import type { ServiceSpec } from '../stack/model.js';
+
+export function sha256Hex(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export function serviceHash(spec: Omit<ServiceSpec, 'hash'>, secretHashes: Record<string, string>): string {
+  const secretNames = new Set(spec.secretEnvironment);
+  const environment: Record<string, string> = {};
+  for (const [k, v] of Object.entries(spec.environment)) environment[k] = secretNames.has(k) ? `sha256:${sha256Hex(v)}` : v;
+  const used: Record<string, string> = {};
+  for (const m of spec.secrets) if (secretHashes[m.source]) used[m.source] = secretHashes[m.source];
+  const { hash: _h, ...rest } = spec as ServiceSpec;
+  const doc = canonicalize({ ...rest, environment, secretContents: used }) ?? '';
+  return sha256Hex(doc);
+}
+
+/** Hash of a build: every file under the context (path relative to it + bytes) and the build options. */
+export function buildHash(files: Map<string, Uint8Array>, context: string, options: unknown): string {
+  const h = createHash('sha256');
+  const prefix = context === '.' || context === '' ? '' : context.replace(/\/$/, '') + '/';
+  const paths = [...files.keys()].filter((p) => p.startsWith(prefix)).sort();
+  for (const p of paths) {
+    const rel = p.slice(prefix.length);
+    const bytes = files.get(p) as Uint8Array;
+    h.update(`${rel}\0${bytes.length}\0`);
+    h.update(bytes);
+  }
+  h.update(canonicalize(options) ?? '');
+  return h.digest('hex');
+}
