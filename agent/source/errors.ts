@@ -7,7 +7,7 @@ export class SourceAuthError extends AutoinfraError {
   static readonly code = 'E_SOURCE_AUTH';
   constructor(url: string, status: number, credentialFile: string | undefined) {
     super(SourceAuthError.code,
-      `git server refused access to ${url} (HTTP ${status}): ${credentialFile ? `check the token in ${credentialFile} (it is re-read on every refusal)` : 'the repository needs credentials; set repo.auth.token_file'} [${SourceAuthError.code}]`,
+      `git server refused access to ${url} (HTTP ${status}): ${credentialFile ? `check the token in ${credentialFile} (it is re-read on every refusal)` : 'the repository needs credentials; set repo.auth.token_file'}`,
       { url, status, credentialFile });
     this.name = 'SourceAuthError';
   }
@@ -17,7 +17,7 @@ export class SourceAuthError extends AutoinfraError {
 export class SourceUnreachableError extends AutoinfraError {
   static readonly code = 'E_SOURCE_UNREACHABLE';
   constructor(url: string, reason: string, options?: { cause?: unknown }) {
-    super(SourceUnreachableError.code, `cannot reach git repository ${url}: ${reason} [${SourceUnreachableError.code}]`, { url, reason }, options);
+    super(SourceUnreachableError.code, `cannot reach git repository ${url}: ${reason}`, { url, reason }, options);
     this.name = 'SourceUnreachableError';
   }
 }
@@ -26,7 +26,7 @@ export class SourceUnreachableError extends AutoinfraError {
 export class SourceFetchError extends AutoinfraError {
   static readonly code = 'E_SOURCE_FETCH';
   constructor(url: string, branch: string, reason: string, options?: { cause?: unknown }) {
-    super(SourceFetchError.code, `fetching branch ${branch} from ${url} failed: ${reason} [${SourceFetchError.code}]`, { url, branch, reason }, options);
+    super(SourceFetchError.code, `fetching branch ${branch} from ${url} failed: ${reason}`, { url, branch, reason }, options);
     this.name = 'SourceFetchError';
   }
 }
@@ -35,7 +35,7 @@ export class SourceFetchError extends AutoinfraError {
 export class SourceCredentialsError extends AutoinfraError {
   static readonly code = 'E_SOURCE_CREDENTIALS';
   constructor(file: string, reason: string) {
-    super(SourceCredentialsError.code, `cannot read git credentials from ${file}: ${reason} [${SourceCredentialsError.code}]`, { file, reason });
+    super(SourceCredentialsError.code, `cannot read git credentials from ${file}: ${reason}`, { file, reason });
     this.name = 'SourceCredentialsError';
   }
 }
@@ -44,7 +44,7 @@ export class SourceCredentialsError extends AutoinfraError {
 export class SourceCommitMissingError extends AutoinfraError {
   static readonly code = 'E_SOURCE_COMMIT_MISSING';
   constructor(commit: string, dir: string) {
-    super(SourceCommitMissingError.code, `commit ${commit} is not in the object store ${dir} (not fetched yet, or not a commit) [${SourceCommitMissingError.code}]`, { commit, dir });
+    super(SourceCommitMissingError.code, `commit ${commit} is not in the object store ${dir} (not fetched yet, or not a commit)`, { commit, dir });
     this.name = 'SourceCommitMissingError';
   }
 }
@@ -53,7 +53,7 @@ export class SourceCommitMissingError extends AutoinfraError {
 export class SourceUrlError extends AutoinfraError {
   static readonly code = 'E_SOURCE_URL';
   constructor(url: string, reason: string) {
-    super(SourceUrlError.code, `repository URL ${url} cannot be used: ${reason} [${SourceUrlError.code}]`, { url, reason });
+    super(SourceUrlError.code, `repository URL ${url} cannot be used: ${reason}`, { url, reason });
     this.name = 'SourceUrlError';
   }
 }
