@@ -40,7 +40,15 @@ export class LogBranch {
     const tip = refs.find((r) => r.ref === REMOTE_REF)?.oid;
     if (!tip) return undefined;
     if (!(await this.has(tip))) {
-      await git.fetch({ fs, http, gitdir: this.o.gitdir, remote: 'origin', ref: LOG_BRANCH, singleBranch: true, tags: false, headers: this.headers() });
+      try {
+        await git.fetch({ fs, http, gitdir: this.o.gitdir, remote: 'origin', ref: LOG_BRANCH, singleBranch: true, tags: false, headers: this.headers() });
+      } catch (e) {
+        // isomorphic-git 1.44 cannot fetch from a repo whose HEAD names a branch with no commits.
+        if ((e as { code?: string }).code === 'NotFoundError' && (e as { data?: { what?: string } }).data?.what === 'HEAD') {
+          throw new Error(`cannot fetch ${LOG_BRANCH}: the repository's HEAD (default branch) has no commits; push the default branch first`, { cause: e });
+        }
+        throw e;
+      }
     }
     return tip;
   }
