@@ -2,7 +2,9 @@
 import t from 'tap';
 import path from 'node:path';
 import { startGitServer } from '../../helpers/git-server.js';
-import { makeSource, summarize, tempDir } from './source-helpers.js';
+import git from 'isomorphic-git';
+import httpClient from 'isomorphic-git/http/node';
+import { capturingLogger, makeSource, summarize, tempDir } from './source-helpers.js';
 
 t.test('new commit on master is seen within one poll; an idle poll is one request and no fetch', async (t) => {
   const server = await startGitServer();
@@ -42,7 +44,8 @@ t.test('force-push, deletion, preview appear/disappear, refs/pull/1/head', async
   await server.createRepo('app');
   const m1 = await server.commit('app', 'master', { 'infra/a': '1' });
   await server.commit('app', 'master', { 'infra/a': '2' });
-  const src = makeSource(server, 'app', path.join(tempDir(t), 'repo.git'));
+  const { logger, lines } = capturingLogger();
+  const src = makeSource(server, 'app', path.join(tempDir(t), 'repo.git'), { logger });
   await src.pollOnce();
   const m2 = src.heads().get('master')!;
 
@@ -68,6 +71,8 @@ t.test('force-push, deletion, preview appear/disappear, refs/pull/1/head', async
   await server.deleteRef('app', 'master');
   t.same(await src.pollOnce(), [{ type: 'branch-deleted', branch: 'master', kind: 'master', old: forced }]);
   t.same(src.heads(), new Map());
+  t.equal(lines.filter((l) => / warn /.test(l)).length, 1, 'deleting master is a warning; previews are not');
+  t.match(lines.find((l) => / warn /.test(l)), /branch master \(master\) was deleted on the server; what it deployed keeps running/);
 });
 
 t.test('pull requests are opt-in; the pattern can be anything but deploy-log stays out', async (t) => {
@@ -103,4 +108,17 @@ t.test('readTree: exact bytes, binary files, nested dirs, prefix, missing commit
   t.same([...(await src.readTree(c, 'infra/a')).keys()], ['infra/a/b/c/deep.txt']);
   t.same(await src.readTree(c, 'nope/'), new Map(), 'absent prefix → empty');
   await t.rejects(src.readTree('0123456789012345678901234567890123456789'), { code: 'E_SOURCE_COMMIT_MISSING' });
+});
+
+t.test('why protocol v1: the same listing over v2 costs two requests', async (t) => {
+  const server = await startGitServer();
+  t.teardown(() => server.dispose());
+  await server.createRepo('app');
+  await server.commit('app', 'master', { a: '1' });
+  server.resetCounts();
+  await git.listServerRefs({ http: httpClient, url: server.url('app'), protocolVersion: 2 });
+  t.equal(server.requests.length, 2, 'v2: capabilities GET + ls-refs POST');
+  server.resetCounts();
+  await git.listServerRefs({ http: httpClient, url: server.url('app'), protocolVersion: 1 });
+  t.equal(server.requests.length, 1, 'v1: one GET');
 });
