@@ -16,8 +16,8 @@ export interface LocatedDocument {
 }
 
 export interface ParseOptions {
-  /** Custom tags (e.g. compose `!reset`, `!override`). */
-  customTags?: import('yaml').Tags;
+  /** Custom tags (e.g. compose `!reset`, `!override`); a function may reorder the defaults too. */
+  customTags?: import('yaml').Tags | ((tags: import('yaml').Tags) => import('yaml').Tags);
 }
 
 /** Parses YAML 1.2 text; duplicate keys and syntax errors become problems with line:column. */
