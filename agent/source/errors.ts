@@ -57,3 +57,13 @@ export class SourceUrlError extends AutoinfraError {
     this.name = 'SourceUrlError';
   }
 }
+
+/** The local object store under the state directory cannot be created or read. */
+export class SourceStoreError extends AutoinfraError {
+  static readonly code = 'E_SOURCE_STORE';
+  constructor(dir: string, cause: unknown) {
+    const reason = (cause as NodeJS.ErrnoException)?.code ?? (cause instanceof Error ? cause.message : String(cause));
+    super(SourceStoreError.code, `cannot use the git object store ${dir}: ${reason}`, { dir, reason }, { cause });
+    this.name = 'SourceStoreError';
+  }
+}

@@ -11,7 +11,7 @@ import type { Logger } from '../logger.js';
 import { repoUrlProblem } from '../config/load.js';
 import { backoffDelay, jittered } from './backoff.js';
 import { Credentials, type AuthFiles } from './credentials.js';
-import { SourceAuthError, SourceFetchError, SourceUnreachableError, SourceUrlError } from './errors.js';
+import { SourceAuthError, SourceFetchError, SourceUnreachableError, SourceUrlError, SourceStoreError } from './errors.js';
 import { GitHttp } from './git-http.js';
 import { headsFilePath, loadHeads, saveHeads } from './heads-file.js';
 import { ObjectStore, type AdvertisedRef } from './object-store.js';
@@ -155,7 +155,10 @@ export class GitSource {
     this.prepared ??= (async () => {
       await this.store.init();
       for (const [branch, commit] of this.known) if (!(await this.store.hasCommit(commit))) this.missing.add(branch);
-    })();
+    })().catch((e: unknown) => {
+      this.prepared = undefined; // try again next time (e.g. the state dir was not writable yet)
+      throw new SourceStoreError(this.opts.dir, e);
+    });
     return this.prepared;
   }
 
@@ -187,7 +190,12 @@ export class GitSource {
   }
 
   private async poll(): Promise<SourceEvent[]> {
-    await this.prepare();
+    try {
+      await this.prepare();
+    } catch (e) {
+      this.recordFailure(e as AutoinfraError);
+      throw e;
+    }
     this.http.beginReplay();
     try {
       let advertised: AdvertisedRef[];
@@ -224,7 +232,14 @@ export class GitSource {
         if (kind !== 'preview') this.opts.logger.warn(`branch ${branch} (${kind}) was deleted on the server; what it deployed keeps running`, { branch, commit: old });
         events.push({ type: 'branch-deleted', branch, kind, old });
       }
-      if (events.length) await saveHeads(this.headsFile, this.known);
+      if (events.length) {
+        try {
+          await saveHeads(this.headsFile, this.known);
+        } catch (e) {
+          // The events still go out; after a restart the old file only makes them come again.
+          this.opts.logger.error(`cannot save git heads to ${this.headsFile}: ${describeError(e)}`);
+        }
+      }
       this.lastPollAt = this.opts.clock.now();
       if (fetchError) this.recordFailure(fetchError);
       else this.recordSuccess();
@@ -274,7 +289,9 @@ export class GitSource {
     this.failures++;
     this.lastError = err;
     if (this.failures === 1) this.outageSince = this.opts.clock.now();
-    // One line when an outage starts (or its cause changes), not one per tick.
+    // One line when an outage starts (or its cause changes), not one per tick; quiet while stopping
+    // (stop() aborts the request in flight).
+    if (this.stopping) return;
     if (this.failures === 1 || changed) this.opts.logger.error(`git source failing: ${err.message}`, { code: err.code, url: this.opts.url });
     else this.opts.logger.debug(`git source still failing (${this.failures}): ${err.message}`, { code: err.code });
   }

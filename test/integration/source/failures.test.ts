@@ -138,3 +138,17 @@ t.test('a bad URL is refused at construction', async (t) => {
   t.throws(() => makeSource(server, 'app', '/nonexistent', { url: 'git@github.com:o/r.git' }), { code: 'E_SOURCE_URL', message: /SSH/ });
   t.throws(() => makeSource(server, 'app', '/nonexistent', { url: 'http://example.com/r.git' }), { code: 'E_SOURCE_URL' });
 });
+
+t.test('an unusable store directory is a recorded failure, not a silent loop', async (t) => {
+  const server = await startGitServer();
+  t.teardown(() => server.dispose());
+  await server.createRepo('app');
+  await server.commit('app', 'master', { a: '1' });
+  const file = path.join(tempDir(t), 'a-file');
+  writeFileSync(file, 'not a directory');
+  const { logger, lines } = capturingLogger();
+  const src = makeSource(server, 'app', path.join(file, 'repo.git'), { logger });
+  await t.rejects(src.pollOnce(), { code: 'E_SOURCE_STORE', message: /ENOTDIR/ });
+  t.equal(src.status().consecutiveFailures, 1);
+  t.equal(lines.filter((l) => l.includes('git source failing')).length, 1);
+});
