@@ -216,7 +216,10 @@ export class GitSource {
           const got = await this.fetch(t);
           this.known.set(t.branch, got);
           this.missing.delete(t.branch);
-          if (old !== got) events.push({ type: 'head-changed', branch: t.branch, kind: t.kind, ...(old ? { old } : {}), new: got });
+          if (old !== got) {
+            events.push({ type: 'head-changed', branch: t.branch, kind: t.kind, ...(old ? { old } : {}), new: got });
+            this.opts.logger.info(`${t.branch}: ${old ? old.slice(0, 10) : '(new)'} → ${got.slice(0, 10)}`, { branch: t.branch, kind: t.kind, commit: got });
+          }
         } catch (e) {
           const err = this.toSourceError(e, t.branch);
           fetchError ??= err;
