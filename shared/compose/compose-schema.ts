@@ -2,7 +2,7 @@
 // Unknown keys are errors (with "did you mean"); `x-*` keys are allowed everywhere the spec allows
 // them. Types follow the spec; values that came from interpolation are coerced (`"8080"` → 8080)
 // before validation, as compose-go does.
-import { durationSchema } from '../duration.js';
+import { duration as durationSchema } from './duration-schema.js';
 import type { JsonSchema } from '../schema.js';
 import { xAutoinfraServiceSchema, xAutoinfraTopSchema, xAutoinfraVolumeSchema } from './x-autoinfra-schema.js';
 
@@ -38,7 +38,7 @@ const build = {
 
 const port = {
   description: 'a port as "[[host_ip:]published:]target[/protocol]", a number, or a mapping {target, published, host_ip, protocol, mode}',
-  anyOf: [num, { type: 'string', pattern: '^(\\[?[0-9a-fA-F.:]*\\]?:)?([0-9]+(-[0-9]+)?:)?[0-9]+(-[0-9]+)?(/(tcp|udp|sctp))?$' }, obj({
+  anyOf: [num, { type: 'string', description: '"[[host_ip:]published:]target[/protocol]", e.g. "8080:80" or "127.0.0.1:53:53/udp"', pattern: '^(\\[?[0-9a-fA-F.:]*\\]?:)?([0-9]+(-[0-9]+)?:)?[0-9]+(-[0-9]+)?(/(tcp|udp|sctp))?$' }, obj({
     name: str, mode: str, host_ip: str, target: int, published: strOrNum, protocol: str, app_protocol: str,
   }, { required: ['target'] })],
 };

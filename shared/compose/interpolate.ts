@@ -37,9 +37,8 @@ export function interpolateString(text: string, lookup: Lookup, onUnset?: (name:
       i += 1 + m[0].length;
       continue;
     }
-    // A lone `$` (end of string, before a space, ...) is kept, as compose does.
-    out += '$';
-    i++;
+    // compose rejects a `$` that starts nothing (write `$$` for a literal dollar).
+    throw new TemplateError(`invalid template "${text}": "$" must be followed by a variable name, "{" or "$" (write "$$" for a literal $)`);
   }
   return out;
 }

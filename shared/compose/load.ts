@@ -1,9 +1,10 @@
 // Loading compose files into one validated, normalised model, the way `docker compose config`
 // does: per file parse → interpolate → cast/validate → extends; then merge the files in order,
 // then check the merged model and normalise it. Pure: the caller passes file contents.
+import { isMap, isScalar, isSeq } from 'yaml';
 import type { Problem } from '../errors.js';
-import { didYouMean, validateLocated } from '../schema.js';
-import { formatPath, parseLocated, problemAt, type KeyPath, type LocatedDocument } from '../yaml/located.js';
+import { compileSchema, didYouMean, validateLocated } from '../schema.js';
+import { formatPath, parseLocated, pointerToPath, problemAt, type KeyPath, type LocatedDocument } from '../yaml/located.js';
 import type { PolicyAllow } from '../policy/policy.js';
 import { ComposeError } from './compose-error.js';
 import { composeSchema } from './compose-schema.js';
@@ -67,16 +68,44 @@ interface ParsedFile { ld: LocatedDocument; value: Obj | undefined }
 
 function parseFile(src: ComposeSource, lookup: Lookup, problems: Problem[], warnings: Set<string>): ParsedFile {
   const ld = parseLocated(src.file, src.text, { customTags: composeTags });
-  if (ld.problems.length) { problems.push(...ld.problems); return { ld, value: undefined }; }
+  if (ld.problems.length) { problems.push(...ld.problems.map((p) => withDuplicatePath(ld, p))); return { ld, value: undefined }; }
   const raw = resolveMarkers(ld.value ?? {}, ld.doc);
   if (!isPlainObject(raw)) { problems.push({ file: src.file, line: 1, column: 1, reason: 'expected a mapping at the top level (services:, volumes:, ...)' }); return { ld, value: undefined }; }
   const ip: InterpolationProblem[] = [];
   const value = interpolateTree(raw, lookup, ip, [], (name) => warnings.add(`The "${name}" variable is not set. Defaulting to a blank string.`)) as Obj;
   for (const p of ip) problems.push(problemAt(ld, p.path, p.reason));
   // compose-go casts interpolated strings to the schema's types; validation coerces in place.
-  const schemaProblems = validateLocated(ld, composeSchema, stripForValidation(value), [], { coerceTypes: true });
-  problems.push(...schemaProblems.map(improveUnknownService));
+  const schemaProblems = validateLocated(ld, perFileSchema, stripForValidation(value), [], { coerceTypes: true });
+  problems.push(...joinAlternatives(schemaProblems.map(improveUnknownService)));
   return { ld, value: schemaProblems.length ? undefined : copyCoerced(value) };
+}
+
+// One file may be partial (an override that sets only `ulimits.nofile.soft`): required keys are
+// checked on the merged model, like compose-go, which validates after merging.
+function withoutRequired(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutRequired);
+  if (typeof v === 'object' && v !== null) {
+    const out: Obj = {};
+    for (const [k, x] of Object.entries(v)) if (k !== 'required') out[k] = withoutRequired(x);
+    return out;
+  }
+  return v;
+}
+const perFileSchema = withoutRequired(composeSchema) as Obj;
+
+function missingRequired(model: Obj, at: (p: KeyPath, r: string) => Problem, problems: Problem[]): void {
+  const validate = compileSchema(composeSchema);
+  if (validate(model)) return;
+  const seen = new Set<string>();
+  for (const e of validate.errors ?? []) {
+    if (e.keyword !== 'required') continue;
+    const key = String((e.params as { missingProperty: string }).missingProperty);
+    const path = pointerToPath(e.instancePath);
+    const id = `${e.instancePath}/${key}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    problems.push({ ...at(path, `missing required key "${key}"`), path: formatPath([...path, key]) });
+  }
 }
 
 // Validation coerces in place; the markers (!reset, !override) are not schema values, so the
@@ -103,6 +132,42 @@ function overlayScalars(orig: unknown, view: unknown): unknown {
   }
   if (orig !== null && typeof orig === 'object') return orig; // Override markers keep their value
   return view === undefined ? orig : view;
+}
+
+/** A duplicate key problem gets the key path of the duplicate. */
+function withDuplicatePath(ld: LocatedDocument, p: Problem): Problem {
+  if (!/^duplicate key/.test(p.reason) || p.line === undefined) return p;
+  const found = findKeyAt(ld, ld.doc.contents, [], p.line, p.column ?? 0);
+  return found ? { ...p, path: formatPath(found) } : p;
+}
+function findKeyAt(ld: LocatedDocument, node: unknown, path: KeyPath, line: number, col: number): KeyPath | undefined {
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const k = pair.key;
+      if (isScalar(k) && k.range) {
+        const pos = ld.lines.linePos(k.range[0]);
+        if (pos.line === line && pos.col === col) return [...path, String(k.value)];
+      }
+      const r = findKeyAt(ld, pair.value, [...path, isScalar(k) ? String(k.value) : '?'], line, col);
+      if (r) return r;
+    }
+  } else if (isSeq(node)) {
+    for (let i = 0; i < node.items.length; i++) { const r = findKeyAt(ld, node.items[i], [...path, i], line, col); if (r) return r; }
+  }
+  return undefined;
+}
+
+/** `expected object, got "x"` and `expected array, got "x"` at one place read as one problem. */
+function joinAlternatives(problems: Problem[]): Problem[] {
+  const out: Problem[] = [];
+  for (const p of problems) {
+    const m = /^expected (.+), (got .+)$/.exec(p.reason);
+    const prev = out[out.length - 1];
+    const pm = prev && prev.path === p.path && prev.line === p.line ? /^expected (.+), (got .+)$/.exec(prev.reason) : null;
+    if (m && pm && pm[2] === m[2]) { out[out.length - 1] = { ...prev, reason: `expected ${pm[1]} or ${m[1]}, ${m[2]}` }; continue; }
+    out.push(p);
+  }
+  return out;
 }
 
 function improveUnknownService(p: Problem): Problem {
@@ -141,6 +206,7 @@ export function loadCompose(input: LoadComposeInput): LoadedCompose {
   const sources = parsed.map((p) => p.ld);
 
   const locateProblem = (path: KeyPath, reason: string): Problem => locateInSources(sources, path, reason);
+  missingRequired(model, locateProblem, problems);
   checkMerged(model, input, locateProblem, problems);
   const normalised = normaliseModel(model, { projectDir: input.projectDir, lookup });
   const svcs = normalised.services as Record<string, Obj>;

@@ -33,7 +33,18 @@ const overrideScalar: ScalarTag = { tag: '!override', resolve: (s) => new Overri
 const overrideMap: CollectionTag = { tag: '!override', collection: 'map', resolve: (n) => new OverrideNode(n) };
 const overrideSeq: CollectionTag = { tag: '!override', collection: 'seq', resolve: (n) => new OverrideNode(n) };
 
-export const composeTags: Tags = [resetScalar, resetMap, resetSeq, overrideScalar, overrideMap, overrideSeq];
+// compose-go reads YAML with go-yaml v3, which parses a leading-zero integer (`mode: 0400`) as
+// octal; YAML 1.2 would read 400. This tag comes before the core int tag so modes mean the same.
+const goOctalInt: ScalarTag = {
+  tag: 'tag:yaml.org,2002:int', default: true, test: /^[-+]?0[0-7]+$/,
+  identify: () => false,
+  resolve: (s) => parseInt(s, 8),
+};
+
+const ours: Tags = [resetScalar, resetMap, resetSeq, overrideScalar, overrideMap, overrideSeq];
+
+/** Tags for parseLocated: compose's own plus go-yaml's octal integers. */
+export const composeTags = (defaults: Tags): Tags => [goOctalInt, ...defaults, ...ours];
 
 /** Turns `!override` collections into Override values (after Document.toJS). */
 export function resolveMarkers(v: unknown, doc: Document): unknown {

@@ -1,7 +1,7 @@
 // Schema of our compose extension, `x-autoinfra:` (per service, per volume, and top-level
 // defaults). Every key is optional in a single file because files merge; what must be present
 // after the merge (route.port, route.hosts, ...) is checked on the merged model.
-import { durationSchema } from '../duration.js';
+import { duration as durationSchema } from './duration-schema.js';
 
 const hostname = { type: 'string', pattern: '^(\\*\\.)?[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*$', description: 'a host name such as app.example.com or *.example.com' };
 const portNumber = { type: 'integer', minimum: 1, maximum: 65535 };
