@@ -205,6 +205,12 @@ export class GitSource {
         this.recordFailure(this.toSourceError(e));
         throw this.lastError;
       }
+      if (advertised.length === 0 && this.known.size > 0) {
+        // A repository that lost every ref at once is far more likely a broken mirror or a
+        // server hiccup than a real deletion: do not tear previews down on it.
+        this.recordFailure(new SourceUnreachableError(this.opts.url, 'the server lists no refs at all; keeping the last known heads'));
+        throw this.lastError;
+      }
       const tracked = trackedRefs(advertised, this.rules);
       const events: SourceEvent[] = [];
       let fetchError: AutoinfraError | undefined;

@@ -36,12 +36,23 @@ export class ObjectStore {
    * whose objects we hold) so the server sends only what is new. Returns the fetched commit.
    */
   async fetchRef(http: HttpClient, url: string, headers: Record<string, string>, ref: string, haveRef: string | undefined): Promise<string> {
-    const res = await git.fetch({
-      fs, http, gitdir: this.dir, cache: this.cache, url, headers,
-      // `ref` is only read locally (to choose the "have"); `remoteRef` is what is fetched.
-      ref: haveRef ?? ref, remoteRef: ref, remote: 'origin',
-      singleBranch: true, tags: false,
-    });
+    let res: Awaited<ReturnType<typeof git.fetch>>;
+    try {
+      res = await git.fetch({
+        fs, http, gitdir: this.dir, cache: this.cache, url, headers,
+        // `ref` is only read locally (to choose the "have"); `remoteRef` is what is fetched.
+        ref: haveRef ?? ref, remoteRef: ref, remote: 'origin',
+        singleBranch: true, tags: false,
+      });
+    } catch (e) {
+      // isomorphic-git looks up the remote HEAD after the objects and the ref are written; a
+      // server whose HEAD points at a missing branch (e.g. a repo with only `production`) does not
+      // advertise HEAD and that look-up throws. The fetch itself succeeded: read the ref we wrote.
+      if ((e as { code?: string; data?: { what?: string } }).code === 'NotFoundError' && (e as { data?: { what?: string } }).data?.what === 'HEAD') {
+        return git.resolveRef({ fs, gitdir: this.dir, ref });
+      }
+      throw e;
+    }
     if (!res.fetchHead) throw new Error(`server has no ref ${ref}`);
     return res.fetchHead;
   }

@@ -44,6 +44,7 @@ t.test('force-push, deletion, preview appear/disappear, refs/pull/1/head', async
   await server.createRepo('app');
   const m1 = await server.commit('app', 'master', { 'infra/a': '1' });
   await server.commit('app', 'master', { 'infra/a': '2' });
+  await server.commit('app', 'unrelated', { b: '1' }); // so the repo keeps a ref when master goes
   const { logger, lines } = capturingLogger();
   const src = makeSource(server, 'app', path.join(tempDir(t), 'repo.git'), { logger });
   await src.pollOnce();
@@ -121,4 +122,17 @@ t.test('why protocol v1: the same listing over v2 costs two requests', async (t)
   server.resetCounts();
   await git.listServerRefs({ http: httpClient, url: server.url('app'), protocolVersion: 1 });
   t.equal(server.requests.length, 1, 'v1: one GET');
+});
+
+t.test('a server that suddenly lists no refs at all is an error, not a mass deletion', async (t) => {
+  const server = await startGitServer();
+  t.teardown(() => server.dispose());
+  await server.createRepo('app');
+  const src = makeSource(server, 'app', path.join(tempDir(t), 'repo.git'));
+  t.same(await src.pollOnce(), [], 'an empty repository at first start is simply empty');
+  const c = await server.commit('app', 'preview/a', { a: '1' });
+  t.equal((await src.pollOnce()).length, 1);
+  await server.deleteRef('app', 'preview/a');
+  await t.rejects(src.pollOnce(), { code: 'E_SOURCE_UNREACHABLE', message: /lists no refs/ });
+  t.same(src.heads(), new Map([['preview/a', c]]), 'heads kept');
 });
