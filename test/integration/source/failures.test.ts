@@ -152,3 +152,26 @@ t.test('an unusable store directory is a recorded failure, not a silent loop', a
   t.equal(src.status().consecutiveFailures, 1);
   t.equal(lines.filter((l) => l.includes('git source failing')).length, 1);
 });
+
+t.test('a server that accepts and never answers: bounded by the request timeout; stop() is prompt', async (t) => {
+  const net = await import('node:net');
+  const sockets: import('node:net').Socket[] = [];
+  const silent = net.createServer((s) => { sockets.push(s); });
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => { sockets.forEach((s) => s.destroy()); silent.close(); });
+  const port = (silent.address() as import('node:net').AddressInfo).port;
+  const server = await startGitServer();
+  t.teardown(() => server.dispose());
+  const src = makeSource(server, 'app', path.join(tempDir(t), 'repo.git'), { url: `http://127.0.0.1:${port}/app.git`, requestTimeoutMs: 200 });
+  const t0 = Date.now();
+  await t.rejects(src.pollOnce(), { code: 'E_SOURCE_UNREACHABLE' });
+  const took = Date.now() - t0;
+  t.ok(took >= 150 && took < 2000, `gave up after the timeout (${took} ms)`);
+
+  const slow = makeSource(server, 'app', path.join(tempDir(t), 'repo2.git'), { url: `http://127.0.0.1:${port}/app.git`, requestTimeoutMs: 60_000 });
+  slow.start(() => undefined);
+  await new Promise((r) => setTimeout(r, 100));
+  const t1 = Date.now();
+  await slow.stop();
+  t.ok(Date.now() - t1 < 1000, 'stop() aborts the hung request');
+});
