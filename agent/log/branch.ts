@@ -53,6 +53,23 @@ export class LogBranch {
     return tip;
   }
 
+  /** Fetches another branch (e.g. production, for the pinned keys); its commit, or undefined. */
+  async fetchBranch(ref: string): Promise<string | undefined> {
+    await this.init();
+    const r = await git.fetch({ fs, http, gitdir: this.o.gitdir, remote: 'origin', ref, singleBranch: true, depth: 1, tags: false, headers: this.headers() });
+    return r.fetchHead ?? undefined;
+  }
+
+  /** A file's content at a commit, or undefined when it is not there. */
+  async readFileAt(commit: string, filepath: string): Promise<Buffer | undefined> {
+    try {
+      const { blob } = await git.readBlob({ fs, gitdir: this.o.gitdir, oid: commit, filepath });
+      return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+    } catch {
+      return undefined;
+    }
+  }
+
   async has(oid: string): Promise<boolean> {
     try { await git.readObject({ fs, gitdir: this.o.gitdir, oid, format: 'deflated' }); return true; } catch { return false; }
   }

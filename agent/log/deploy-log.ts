@@ -181,3 +181,8 @@ export class DeployLog {
     await this.handle.close();
   }
 }
+
+/** Where the agent keeps the log under state_dir: the queue (DeployLog) and the publisher's git store. */
+export function logPaths(stateDir: string): { queue: string; store: string } {
+  return { queue: path.join(stateDir, 'log', 'queue'), store: path.join(stateDir, 'log', 'git') };
+}

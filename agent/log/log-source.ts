@@ -1,0 +1,61 @@
+// Where `autoinfra log verify|show` read the log from: the deploy-log branch of a remote repo
+// (fetched into a temp bare store with isomorphic-git; no work tree), a checked-out directory,
+// or this host's local queue. Also finds the pinned keys (default: infra/autoinfra.yml on production).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { AutoinfraError } from '../../shared/errors.js';
+import type { LogFile } from '../../shared/log/verify.js';
+import { LogBranch } from './branch.js';
+
+export class LogSourceError extends AutoinfraError {
+  static readonly code = 'E_LOG_SOURCE';
+  constructor(reason: string, data: Record<string, unknown> = {}) {
+    super(LogSourceError.code, `deploy log: ${reason}`, data);
+    this.name = 'LogSourceError';
+  }
+}
+
+export const POLICY_FILE = 'infra/autoinfra.yml';
+export const POLICY_BRANCH = 'production';
+
+/** A temp bare store for one command; `dispose()` removes it. */
+export class RemoteLog {
+  readonly gitdir = mkdtempSync(path.join(tmpdir(), 'autoinfra-log-'));
+  private readonly branch: LogBranch;
+  constructor(readonly url: string, headers?: Record<string, string>) {
+    this.branch = new LogBranch({ gitdir: this.gitdir, url, headers });
+  }
+
+  /** Every file on the deploy-log tip ([] when the branch does not exist). */
+  async files(): Promise<LogFile[]> {
+    const tip = await this.branch.fetchTip();
+    if (!tip) throw new LogSourceError(`${this.url} has no deploy-log branch`, { url: this.url });
+    const out: LogFile[] = [];
+    for (const [p, oid] of await this.branch.listFiles(tip)) out.push({ path: p, text: (await this.branch.readBlob(oid)).toString('utf8') });
+    return out;
+  }
+
+  /** infra/autoinfra.yml on production (undefined when the branch or file is missing). */
+  async policyText(): Promise<string | undefined> {
+    let commit: string | undefined;
+    try { commit = await this.branch.fetchBranch(POLICY_BRANCH); } catch { return undefined; }
+    return commit ? (await this.branch.readFileAt(commit, POLICY_FILE))?.toString('utf8') : undefined;
+  }
+
+  dispose(): void {
+    rmSync(this.gitdir, { recursive: true, force: true });
+  }
+}
+
+/** `hosts/*.jsonl` (and README.md) of a checked-out deploy-log directory. */
+export async function readLogDir(dir: string): Promise<LogFile[]> {
+  let names: string[];
+  try { names = await readdir(path.join(dir, 'hosts')); } catch (e) {
+    throw new LogSourceError(`${dir} has no hosts/ directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { dir });
+  }
+  const out: LogFile[] = [];
+  for (const n of names.filter((x) => x.endsWith('.jsonl')).sort()) out.push({ path: `hosts/${n}`, text: await readFile(path.join(dir, 'hosts', n), 'utf8') });
+  return out;
+}
