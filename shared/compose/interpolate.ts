@@ -8,7 +8,7 @@ import { Override, isPlainObject } from './tags.js';
 export type Lookup = (name: string) => string | undefined;
 
 export class TemplateError extends Error {
-  constructor(readonly reason: string, readonly variable?: string) { super(reason); }
+  constructor(readonly reason: string, readonly variable?: string) { super(reason); this.name = 'TemplateError'; }
 }
 
 const NAME = /^[_a-zA-Z][_a-zA-Z0-9]*/;

@@ -19,6 +19,14 @@ export class IdentityFileError extends InvalidInputError {
   }
 }
 
+export class RecipientError extends InvalidInputError {
+  static readonly code = 'E_AGE_RECIPIENT';
+  constructor(problems: Problem[]) {
+    super(RecipientError.code, 'invalid age recipients', problems);
+    this.name = 'RecipientError';
+  }
+}
+
 const IDENTITY = /^AGE-SECRET-KEY-1[0-9A-Z]{58}$/;
 export const RECIPIENT = /^age1[02-9ac-hj-np-z]{58}$/;
 const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
@@ -64,7 +72,7 @@ export async function decryptAge(file: string, data: Uint8Array, identities: str
 /** Encrypts to every recipient (age1…). `armored` gives PEM-like text instead of binary. */
 export async function encryptAge(data: Uint8Array, recipients: string[], opts: { armored?: boolean } = {}): Promise<Uint8Array> {
   const bad = recipients.filter((r) => !RECIPIENT.test(r));
-  if (bad.length || !recipients.length) throw new InvalidInputError('E_AGE_RECIPIENT', 'invalid age recipients', (bad.length ? bad : ['(none)']).map((r) => ({ reason: `not an age1… X25519 recipient: ${r.slice(0, 80)}` })));
+  if (bad.length || !recipients.length) throw new RecipientError((bad.length ? bad : ['(none)']).map((r) => ({ reason: `not an age1… X25519 recipient: ${r.slice(0, 80)}` })));
   const e = new Encrypter();
   for (const r of recipients) e.addRecipient(r);
   const out = await e.encrypt(data);

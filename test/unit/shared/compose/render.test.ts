@@ -1,0 +1,145 @@
+import t from 'tap';
+import { ComposeError } from '../../../../shared/compose/compose-error.js';
+import { redactStack, renderStack, type RenderInput } from '../../../../shared/compose/render.js';
+import { encryptAge, generateAgeKeyPair } from '../../../../shared/secrets/age.js';
+
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+const kp = await generateAgeKeyPair();
+
+const BASE = `
+x-autoinfra:
+  drain: 3s
+services:
+  web:
+    build: ../app
+    env_file: [./secrets/web.env.age]
+    environment:
+      PLAIN: x
+      OVERRIDDEN: plain
+    secrets: [db_pw]
+    depends_on: [db, worker]
+    x-autoinfra:
+      route: {hosts: [app.example.com], port: 8080}
+  worker:
+    image: example.invalid/worker:1
+    env_file: ./plain.env
+    x-autoinfra: {hosts: [other-host]}
+  db:
+    image: example.invalid/db:1
+    secrets: [db_pw]
+    volumes: [data:/var/lib/db]
+    healthcheck: {test: pg_isready, interval: 5s}
+    x-autoinfra: {strategy: recreate}
+  cron:
+    image: example.invalid/cron:1
+volumes:
+  data:
+    x-autoinfra: {seed: production}
+secrets:
+  db_pw: {file: ./secrets/db.age}
+`;
+
+async function files(over: Record<string, string | Uint8Array> = {}): Promise<Map<string, Uint8Array>> {
+  const m = new Map<string, Uint8Array>([
+    ['infra/docker-compose.yml', enc(BASE)],
+    ['infra/docker-compose-env-production.yml', enc('services: {web: {environment: {MODE: production}}}')],
+    ['infra/docker-compose-env-preview.yml', enc('services: {web: {environment: {MODE: preview}}}')],
+    ['infra/plain.env', enc('P=1\n')],
+    ['infra/secrets/web.env.age', await encryptAge(enc('TOKEN=s3cret-token\nOVERRIDDEN=secret\n'), [kp.recipient])],
+    ['infra/secrets/db.age', await encryptAge(enc('db-password'), [kp.recipient], { armored: true })],
+    ['app/Dockerfile', enc('FROM scratch\n')],
+    ['app/main.js', enc('console.log(1)\n')],
+  ]);
+  for (const [k, v] of Object.entries(over)) m.set(k, typeof v === 'string' ? enc(v) : v);
+  return m;
+}
+
+const input = async (over: Partial<RenderInput> = {}, fileOver: Record<string, string | Uint8Array> = {}): Promise<RenderInput> => ({
+  files: await files(fileOver), branch: 'production', env: 'production', commit: 'c0ffee'.padEnd(40, '0'), host: 'h1', ageIdentities: [kp.identity], ...over,
+});
+
+t.test('renders the stack of an environment on this host', async (t) => {
+  const s = await renderStack(await input());
+  t.strictSame(Object.keys(s.services).sort(), ['cron', 'db', 'web'], 'worker is placed on another host');
+  const web = s.services.web;
+  t.equal(web.environment.MODE, 'production', 'production overlay');
+  t.equal(web.environment.TOKEN, 's3cret-token', 'decrypted env_file');
+  t.equal(web.environment.OVERRIDDEN, 'plain', 'environment: wins over env_file');
+  t.strictSame(web.secretEnvironment, ['TOKEN']);
+  t.strictSame(Object.keys(web.dependsOn), ['db'], 'dependency on a service placed elsewhere is dropped');
+  t.equal(web.build?.context, 'app', 'build context relative to the repo root');
+  t.match(web.image, /^autoinfra\/production-web:[0-9a-f]{12}$/);
+  t.equal(web.pullPolicy, 'build');
+  t.equal(web.x.strategy, 'bluegreen');
+  t.equal(web.x.drainMs, 3000, 'top-level x-autoinfra default');
+  t.strictSame(web.x.health, { kind: 'http', path: '/', port: 8080, intervalMs: 1000, timeoutMs: 2000, successes: 2, startPeriodMs: 0, deadlineMs: 60000 });
+  t.equal(s.services.db.x.strategy, 'recreate');
+  t.equal(s.services.db.x.health.kind, 'docker', 'compose healthcheck becomes the gate');
+  t.equal(s.services.db.healthcheck?.intervalMs, 5000);
+  t.equal(s.services.cron.x.strategy, 'start-first');
+  t.equal(s.services.cron.x.health.kind, 'none');
+  t.equal(new TextDecoder().decode(s.secrets.db_pw.content), 'db-password');
+  t.equal(s.volumes.data.seed, 'production');
+  t.equal(s.project, 'production');
+});
+
+t.test('previews use the preview overlay', async (t) => {
+  const s = await renderStack(await input({ branch: 'preview/foo', env: 'preview-foo' }));
+  t.equal(s.services.web.environment.MODE, 'preview');
+  t.match(s.services.web.image, /^autoinfra\/preview-foo-web:/);
+});
+
+t.test('a secret change changes the hash of exactly the services using it', async (t) => {
+  const a = await renderStack(await input());
+  const b = await renderStack(await input({}, { 'infra/secrets/db.age': await encryptAge(enc('new-password'), [kp.recipient]) }));
+  t.not(a.services.web.hash, b.services.web.hash);
+  t.not(a.services.db.hash, b.services.db.hash);
+  t.equal(a.services.cron.hash, b.services.cron.hash);
+  const c = await renderStack(await input({}, { 'infra/secrets/web.env.age': await encryptAge(enc('TOKEN=rotated\nOVERRIDDEN=secret\n'), [kp.recipient]) }));
+  t.not(a.services.web.hash, c.services.web.hash);
+  t.equal(a.services.db.hash, c.services.db.hash);
+  const again = await renderStack(await input());
+  t.equal(a.services.web.hash, again.services.web.hash, 'deterministic (re-encryption of the same content is not a change)');
+});
+
+t.test('a change in the build context changes the image tag', async (t) => {
+  const a = await renderStack(await input());
+  const b = await renderStack(await input({}, { 'app/main.js': 'console.log(2)\n' }));
+  t.not(a.services.web.image, b.services.web.image);
+  t.equal(a.services.db.hash, b.services.db.hash);
+});
+
+t.test('secret values never appear in errors or redacted output', async (t) => {
+  const s = await renderStack(await input());
+  const shown = JSON.stringify(redactStack(s));
+  t.notOk(shown.includes('s3cret-token'));
+  t.notOk(shown.includes('db-password'));
+  const bad = await input({}, { 'infra/secrets/web.env.age': await encryptAge(enc('GOOD=1\nthis line leaks s3cret-token\n'), [kp.recipient]) });
+  const err = await renderStack(bad).then(() => undefined, (e: unknown) => e);
+  t.ok(err instanceof ComposeError);
+  t.notOk(String((err as Error).message).includes('s3cret'), 'bad secret line is not quoted');
+  t.match((err as Error).message, /infra\/secrets\/web\.env\.age line 2/);
+});
+
+t.test('no identity or the wrong identity: a clear error naming the file', async (t) => {
+  const other = await generateAgeKeyPair();
+  await t.rejects(renderStack(await input({ ageIdentities: [other.identity] })), { code: 'E_COMPOSE', message: /infra\/secrets\/db\.age: not encrypted to this host's age recipient/ });
+  await t.rejects(renderStack(await input({ ageIdentities: [] })), { message: /no age identity/ });
+});
+
+t.test('policy: allow lets a hostile option through; a bad policy is reported', async (t) => {
+  const privileged = BASE.replace('image: example.invalid/cron:1', 'image: example.invalid/cron:1\n    privileged: true');
+  await t.rejects(renderStack(await input({}, { 'infra/docker-compose.yml': privileged })), { message: /docker-compose\.yml:\d+:\d+: services\.cron\.privileged: privileged mode/ });
+  const s = await renderStack(await input({}, { 'infra/docker-compose.yml': privileged, 'infra/autoinfra.yml': 'allow:\n  privileged: true\n' }));
+  t.equal(s.services.cron.extra.privileged, true);
+  await t.rejects(renderStack(await input({}, { 'infra/autoinfra.yml': 'alow: {}\n' })), { message: /infra\/autoinfra\.yml:1:1: alow: unknown key "alow" \(did you mean "allow"\?\)/ });
+  const withDefaults = await renderStack(await input({}, { 'infra/autoinfra.yml': 'defaults:\n  drain: 7s\n  health: {successes: 5}\n' }));
+  t.equal(withDefaults.services.web.x.drainMs, 3000, 'stack x-autoinfra beats policy defaults');
+  t.equal(withDefaults.services.web.x.health.successes, 5, 'policy default applies');
+});
+
+t.test('missing base file', async (t) => {
+  const i = await input();
+  i.files.delete('infra/docker-compose.yml');
+  await t.rejects(renderStack(i), { code: 'E_COMPOSE', message: /infra\/docker-compose\.yml: missing/ });
+});
