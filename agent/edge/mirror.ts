@@ -20,7 +20,9 @@ export class MirrorTicket implements Dispatcher.DispatchHandler {
   readonly #counts: MirrorCounts;
   readonly #mirrorSet: Mirror;
 
-  constructor(counts: MirrorCounts, mirror: Mirror) { this.#counts = counts; this.#mirrorSet = mirror; }
+  readonly #target: string;
+
+  constructor(counts: MirrorCounts, mirror: Mirror, target: string) { this.#counts = counts; this.#mirrorSet = mirror; this.#target = target; }
 
   production(status: number): void { this.#prod = statusClass(status); this.#compare(); }
 
@@ -48,7 +50,11 @@ export class MirrorTicket implements Dispatcher.DispatchHandler {
   }
   onData(): boolean { return true; }
   onComplete(): void { this.#finish(true); }
-  onError(): void { this.#finish(false); }
+  onError(err: Error): void {
+    const code = (err as { code?: string }).code;
+    if (code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'EHOSTUNREACH') this.#mirrorSet.targetDown(this.#target);
+    this.#finish(false);
+  }
 
   #finish(ok: boolean): void {
     if (this.#done) return;
@@ -68,11 +74,14 @@ export class MirrorTicket implements Dispatcher.DispatchHandler {
 export class Mirror {
   readonly #deps: MirrorDeps;
   #inFlight = 0;
+  /** Targets that refused a connection, until when they are skipped: a dead target must not cost a connect attempt per request. */
+  readonly #downUntil = new Map<string, number>();
 
   constructor(deps: MirrorDeps) { this.#deps = deps; }
 
   now(): number { return this.#deps.now(); }
   released(): void { this.#inFlight--; }
+  targetDown(target: string): void { this.#downUntil.set(target, this.#deps.now() + this.#deps.options.downBackoffMs); }
 
   /**
    * Decides whether this request is mirrored. For a request without a body the copy is sent at
@@ -88,13 +97,15 @@ export class Mirror {
     const counts = this.#deps.stats.mirror(route.id);
     counts.sampled++;
     const max = this.#deps.options.maxBodyBytes;
+    const down = this.#downUntil.get(spec.target);
+    if (down !== undefined && this.#deps.now() < down) { counts.dropped++; return undefined; }
     if (this.#inFlight >= this.#deps.options.maxInFlight || (contentLength !== undefined && contentLength > max)) {
       counts.dropped++;
       return undefined;
     }
     this.#inFlight++;
     counts.inFlight++;
-    const ticket = new MirrorTicket(counts, this);
+    const ticket = new MirrorTicket(counts, this, spec.target);
     const pool = this.#deps.pools.get(spec.target);
     const mirrorHeaders = [...headers, 'x-autoinfra-mirror', '1'];
     const timeout = this.#deps.options.timeoutMs;

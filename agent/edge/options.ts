@@ -33,6 +33,8 @@ export interface EdgeOptions {
     /** Methods mirrored when a route's mirror does not name them. */
     methods: readonly string[];
     timeoutMs: number;
+    /** After a target refuses a connection, copies to it are dropped (counted) for this long. */
+    downBackoffMs: number;
   };
 }
 
@@ -49,7 +51,7 @@ export const defaultEdgeOptions: Readonly<Omit<EdgeOptions, 'controlSocket' | 'r
   upstreamConnections: 128,
   maxInFlightPerUpstream: 10_000,
   stopTimeoutMs: 30_000,
-  mirror: Object.freeze({ maxInFlight: 64, maxBodyBytes: 64 * 1024, methods: Object.freeze(['GET', 'HEAD']), timeoutMs: 10_000 }),
+  mirror: Object.freeze({ maxInFlight: 64, maxBodyBytes: 64 * 1024, methods: Object.freeze(['GET', 'HEAD']), timeoutMs: 10_000, downBackoffMs: 1_000 }),
 });
 
 /** Defaults filled in; nested `mirror` merged key by key. */

@@ -81,7 +81,8 @@ export class Proxy {
     const hasBody = req.headers['transfer-encoding'] !== undefined || (contentLength !== undefined && contentLength > 0);
     let body: IncomingMessage | Duplex | null = hasBody ? req : null;
     let ticket: MirrorTicket | undefined;
-    if (route.mirror) {
+    // A copy is never copied again (a mirror target routed back through this edge must not loop).
+    if (route.mirror && req.headers['x-autoinfra-mirror'] === undefined) {
       const m = d.mirror.start(route, method, path, headers, hasBody, contentLength);
       if (m) {
         ticket = m.ticket;
