@@ -169,15 +169,17 @@ else
     case "$v" in *$'\n'*|*$'\r'*|*$'\t'*) die "flag values must be one line without tabs: '$v'" ;; esac
   done
   TOKEN_DEST="$CONFIG_DIR/token"
+  # An empty token file (e.g. /dev/null) means a public repository: no repo.auth at all, because
+  # the agent refuses an empty token file (E_SOURCE_CREDENTIALS).
+  auth_yaml=''
+  if [ -s "$TOKEN_FILE" ] || [ ! -e "$TOKEN_FILE" ]; then auth_yaml=$'\n  auth:\n    token_file: '"$(yaml_str "$TOKEN_DEST")"; fi
   listen_yaml=$(for l in "${LISTEN[@]}"; do printf '%s, ' "$(yaml_str "$l")"; done)
   # The keys and state paths are written out so the file shows where everything is.
   DESIRED_CONFIG=$(cat <<EOF
 # autoinfra agent config, written by install.sh. Reference: README.md ("agent.yml reference").
 host: $(yaml_str "$HOST_NAME")
 repo:
-  url: $(yaml_str "$REPO_URL")
-  auth:
-    token_file: $(yaml_str "$TOKEN_DEST")
+  url: $(yaml_str "$REPO_URL")$auth_yaml
 branches:
   production: $(yaml_str "${BRANCH_PRODUCTION:-production}")
   master: $(yaml_str "${BRANCH_MASTER:-master}")
@@ -307,11 +309,12 @@ install -d -m 0750 -o root -g "$SERVICE_USER" "$CONFIG_DIR" "$STATE_DIR"
 install -d -m 0700 -o root -g root "$KEYS_DIR"
 
 if [ "$WRITE_CONFIG" -eq 1 ]; then
-  if [ "$(readlink -f "$TOKEN_FILE")" != "$(readlink -f "$TOKEN_DEST" 2>/dev/null || echo -)" ]; then
+  if [ -z "$auth_yaml" ]; then
+    warn "$TOKEN_FILE is empty: treating the repository as public (no repo.auth in agent.yml)"
+  elif [ "$(readlink -f "$TOKEN_FILE")" != "$(readlink -f "$TOKEN_DEST" 2>/dev/null || echo -)" ]; then
     say "copying the token from $TOKEN_FILE to $TOKEN_DEST (0600 root)"
     install -m 0600 -o root -g root "$TOKEN_FILE" "$TOKEN_DEST.tmp" && mv "$TOKEN_DEST.tmp" "$TOKEN_DEST"
   fi
-  [ -s "$TOKEN_DEST" ] || warn "$TOKEN_DEST is empty: fine for a public repository, otherwise put the token there"
   if [ -f "$CONFIG_FILE" ]; then cp -p "$CONFIG_FILE" "$CONFIG_FILE.bak"; fi
   say "writing $CONFIG_FILE"
   printf '%s\n' "$DESIRED_CONFIG" >"$CONFIG_FILE.tmp"
@@ -332,6 +335,16 @@ else
   ' || die "$CONFIG_FILE is not valid (above); fix it and run install.sh again"
 fi
 
+# What the rest needs from the config as the agent resolves it: line 1 the host, then edge.listen.
+cfg_lines=$(L="$PREFIX/dist/agent/config/load.js" C="$CONFIG_FILE" "$NODE" -e '
+  const { pathToFileURL } = require("node:url");
+  import(pathToFileURL(process.env.L).href).then((m) => m.loadAgentConfig(process.env.C))
+    .then((c) => console.log([c.host, ...c.edge.listen].join("\n")))
+    .catch((e) => { console.error(e.message); process.exit(2); });
+' </dev/null) || die "cannot read $CONFIG_FILE"
+CFG_HOST=$(head -n1 <<<"$cfg_lines")
+listen_now=$(tail -n +2 <<<"$cfg_lines")
+
 # --- host keys ---------------------------------------------------------------------------------
 KEYGEN_OK=0
 if [ -f "$KEYS_DIR/age.key" ] && [ -f "$KEYS_DIR/signing.key" ]; then
@@ -339,9 +352,10 @@ if [ -f "$KEYS_DIR/age.key" ] && [ -f "$KEYS_DIR/signing.key" ]; then
   KEYGEN_OK=1
 else
   say "generating the host keys into $KEYS_DIR (autoinfra keygen)"
-  if keygen_out=$("$CLI" --config "$CONFIG_FILE" keygen 2>&1); then
+  if "$CLI" keygen --help 2>/dev/null | grep -q -- '--dir'; then keygen_args=(keygen --dir "$KEYS_DIR" --host "$CFG_HOST")
+  else keygen_args=(--config "$CONFIG_FILE" keygen); fi
+  if keygen_out=$("$CLI" "${keygen_args[@]}" 2>&1); then
     KEYGEN_OK=1
-    printf '%s\n' "$keygen_out" >&2
   elif grep -q 'E_NOT_IMPLEMENTED' <<<"$keygen_out"; then
     warn "'autoinfra keygen' is not implemented in this version yet: no host keys were made."
     warn "run 'autoinfra keygen' once it exists, before starting the agent"
@@ -371,7 +385,7 @@ if [ "$KEYGEN_OK" -eq 1 ]; then
       const recipient = ageSecret ? await age.identityToRecipient(ageSecret) : "(no AGE-SECRET-KEY line in " + c.keys.age + ")";
       console.log(`agents:\n  ${c.host}:\n    signing_key: "${id}"\n    age: "${recipient}"`);
     })().catch((e) => { console.error(e.message); process.exit(1); });
-  ' 2>&1) || { warn "could not read the public keys from $KEYS_DIR: $PUBLIC_KEYS"; PUBLIC_KEYS=''; }
+  ' 2>&1) || { warn "could not read the public keys from $KEYS_DIR: $PUBLIC_KEYS"; PUBLIC_KEYS=${keygen_out:-}; }
 fi
 
 # --- systemd units -----------------------------------------------------------------------------
@@ -389,11 +403,7 @@ for u in "${UNITS[@]}"; do
       "$PREFIX/systemd/$u" >"$UNIT_DIR/$u.tmp"
   chmod 0644 "$UNIT_DIR/$u.tmp" && mv "$UNIT_DIR/$u.tmp" "$UNIT_DIR/$u"
 done
-# The socket listens where agent.yml says; the packaged unit listens on :80.
-listen_now=$("$NODE" -e '
-  const { pathToFileURL } = require("node:url");
-  import(pathToFileURL(process.env.L).href).then((m) => m.loadAgentConfig(process.env.C)).then((c) => console.log(c.edge.listen.join("\n")));
-' 2>/dev/null </dev/null L="$PREFIX/dist/agent/config/load.js" C="$CONFIG_FILE" || true)
+# The socket listens where agent.yml says (edge.listen); the packaged unit listens on :80.
 dropin="$UNIT_DIR/autoinfra-edge.socket.d"
 if [ -z "$listen_now" ] || [ "$listen_now" = ":80" ]; then
   rm -rf "$dropin"
