@@ -40,6 +40,8 @@ export interface LogPublisherOptions {
   maxAttempts?: number;
   /** What each env of this host runs now; overrides this host's README rows computed from the log. */
   summary?: () => ReadmeRow[];
+  /** Called after each successful push with the highest seq now on the remote (metrics, benches). */
+  onPublished?: (lastSeq: number) => void;
 }
 
 const defaults = Object.freeze({ batchMs: 500, backoffMs: 250, maxBackoffMs: 60_000, maxAttempts: 50 });
@@ -90,7 +92,7 @@ export class LogPublisher {
         if (this.pending() === 0) return;
       } catch (e) {
         if (!isPushConflict(e) || attempt + 1 >= this.o.maxAttempts) throw e;
-        await this.sleep(this.backoff(attempt));
+        await this.sleep(this.backoff(attempt, true));
       }
     }
   }
@@ -109,7 +111,7 @@ export class LogPublisher {
         await this.locked(() => this.publishOnce());
         attempt = 0;
       } catch (e) {
-        const delay = this.backoff(attempt++);
+        const delay = this.backoff(attempt++, isPushConflict(e));
         if (isPushConflict(e)) this.o.logger.debug('deploy-log: lost a push race; retrying on the new tip', { attempt, delayMs: Math.round(delay) });
         else this.o.logger.warn('deploy-log: cannot publish; entries stay queued', { error: describeError(e), pending: this.pending(), retryInMs: Math.round(delay) });
         await this.sleep(delay);
@@ -117,8 +119,14 @@ export class LogPublisher {
     }
   }
 
-  private backoff(attempt: number): number {
-    const base = Math.min(this.o.maxBackoffMs, this.o.backoffMs * 2 ** Math.min(attempt, 30));
+  /**
+   * Jittered exponential backoff. A lost race means another host made progress, so its delay grows
+   * only to 8× backoffMs (waiting longer just loses the next race too); an unreachable git host
+   * backs off up to maxBackoffMs.
+   */
+  private backoff(attempt: number, conflict = false): number {
+    const cap = conflict ? Math.min(this.o.maxBackoffMs, this.o.backoffMs * 8) : this.o.maxBackoffMs;
+    const base = Math.min(cap, this.o.backoffMs * 2 ** Math.min(attempt, 30));
     return base * (0.5 + (this.o.random ?? Math.random)());
   }
 
@@ -184,6 +192,7 @@ export class LogPublisher {
     });
     await this.branch.push(commit);
     this.remoteSeq = last;
+    this.o.onPublished?.(last);
     this.o.logger.debug('deploy-log: published', { commit, seqFrom: remoteSeq + 1, seqTo: last });
   }
 
