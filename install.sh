@@ -392,6 +392,9 @@ fi
 # The files in systemd/ name the default paths; other paths (tests, --prefix) are substituted.
 say "installing ${UNITS[*]} into $UNIT_DIR"
 mkdir -p "$UNIT_DIR"
+# An upgrade restarts the socket only when it changed: restarting the socket closes it, while
+# restarting only the edge service drops nothing.
+socket_before=$(cat "$UNIT_DIR/autoinfra-edge.socket" "$UNIT_DIR/autoinfra-edge.socket.d/listen.conf" 2>/dev/null | md5sum || true)
 extra_rw=()   # a non-default state dir is outside StateDirectory=: make it writable explicitly
 [ "$STATE_DIR" = /var/lib/autoinfra ] || extra_rw=(-e "/^StateDirectoryMode=/a ReadWritePaths=$STATE_DIR")
 for u in "${UNITS[@]}"; do
@@ -419,6 +422,7 @@ else
   } >"$dropin/listen.conf"
   say "the edge socket listens on: $(grep '^ListenStream=.' "$dropin/listen.conf" | cut -d= -f2 | tr '\n' ' ')"
 fi
+socket_after=$(cat "$UNIT_DIR/autoinfra-edge.socket" "$dropin/listen.conf" 2>/dev/null | md5sum || true)
 
 # --- start -------------------------------------------------------------------------------------
 STARTED=0
@@ -436,8 +440,12 @@ else
   say "enabling and (re)starting ${UNITS[*]}"
   systemctl daemon-reload
   systemctl enable autoinfra-edge.socket autoinfra-edge.service autoinfra-agent.service >/dev/null 2>&1
-  systemctl restart autoinfra-edge.socket
-  # Restarting the edge service hands the same listening socket to the new process.
+  if [ "$socket_before" != "$socket_after" ] && systemctl is-active --quiet autoinfra-edge.socket; then
+    say "the edge's listen addresses changed: replacing the socket (connections in the queue are dropped once)"
+    systemctl stop autoinfra-edge.service autoinfra-edge.socket
+  fi
+  systemctl start autoinfra-edge.socket
+  # Restarting the edge service hands the same, still-listening socket to the new process.
   systemctl restart autoinfra-edge.service autoinfra-agent.service
   STARTED=1
 fi
