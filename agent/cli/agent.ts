@@ -1,16 +1,36 @@
 import type { Command } from 'commander';
-import { NotImplementedError } from '../../shared/errors.js';
+import { systemClock } from '../clock.js';
 import { loadAgentConfig } from '../config/load.js';
+import { Agent } from '../agent.js';
+import { startApi } from '../api/server.js';
+import { describeError } from '../../shared/errors.js';
 import type { CliContext } from './program.js';
 
 export function register(parent: Command, ctx: CliContext): void {
   parent
     .command('agent')
     .description('run the agent: poll git, render, plan and deploy continuously (the systemd service)')
-    .action(async () => {
+    .option('--check', 'validate the config and exit')
+    .action(async (opts: { check?: boolean }) => {
       // Config first: a bad file must stop here with its errors, before anything else happens.
       const config = await loadAgentConfig(ctx.globals().config);
-      void config;
-      throw new NotImplementedError('autoinfra agent', 'issue 6');
+      if (opts.check) {
+        ctx.out(`${config.file}: ok`);
+        return;
+      }
+      const logger = ctx.logger({ format: config.log.format, level: config.log.level, component: 'agent' });
+      const agent = new Agent({ config, logger, clock: systemClock, driftIntervalMs: config.deploy.driftIntervalMs, executor: { watchMs: config.deploy.watchMs } });
+      await agent.start();
+      const api = await startApi(config.api.listen, { trigger: (b) => agent.trigger(b), status: () => agent.status() }, logger);
+      await new Promise<void>((resolve) => {
+        const stop = (sig: string): void => {
+          logger.info(`${sig}: stopping (finishing the operation in progress)`);
+          resolve();
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
+      await api.close();
+      await agent.stop().catch((e) => logger.error(`stop: ${describeError(e)}`));
     });
 }

@@ -41,6 +41,7 @@ interface RawConfig {
   docker?: { socket?: string };
   edge?: { listen?: string[]; tls?: { listen: string; cert: string; key: string }[]; control_socket?: string; routes_file?: string };
   api?: { listen?: string };
+  deploy?: { watch?: string | number; drift_interval?: string | number };
   log?: { format?: 'text' | 'json'; level?: 'error' | 'warn' | 'info' | 'debug' };
 }
 
@@ -84,6 +85,10 @@ function semanticProblems(ld: LocatedDocument): Problem[] {
     if (ms === undefined) out.push(problemAt(ld, ['poll', key], `expected a duration such as 15s, got ${JSON.stringify(v)}`));
     else if (key === 'interval' && ms < MIN_POLL_INTERVAL_MS) out.push(problemAt(ld, ['poll', key], `must be at least ${formatDuration(MIN_POLL_INTERVAL_MS)}, got ${formatDuration(ms)}`));
   }
+  for (const key of ['watch', 'drift_interval'] as const) {
+    const v = raw.deploy?.[key];
+    if ((typeof v === 'string' || typeof v === 'number') && parseDuration(v) === undefined) out.push(problemAt(ld, ['deploy', key], `expected a duration such as 2m, got ${JSON.stringify(v)}`));
+  }
   const listen = Array.isArray(raw.edge?.listen) ? raw.edge.listen : [];
   for (const [i, l] of listen.entries()) {
     if (typeof l === 'string' && !/^(\[[0-9a-fA-F:]+\]|[\w.-]*)?:\d{1,5}$/.test(l) && !l.startsWith('/') && l !== 'systemd') {
@@ -121,6 +126,10 @@ function resolve(file: string, raw: RawConfig): AgentConfig {
       routesFile: raw.edge?.routes_file ?? path.join(stateDir, defaults.edge.routesFile),
     },
     api: { ...defaults.api, ...raw.api },
+    deploy: {
+      watchMs: raw.deploy?.watch !== undefined ? parseDuration(raw.deploy.watch)! : defaults.deploy.watchMs,
+      driftIntervalMs: raw.deploy?.drift_interval !== undefined ? parseDuration(raw.deploy.drift_interval)! : defaults.deploy.driftIntervalMs,
+    },
     log: { format: raw.log?.format ?? 'text', level: raw.log?.level ?? 'info' },
   };
 }

@@ -80,6 +80,11 @@ export const agentConfigSchema = {
       additionalProperties: false,
       properties: { listen: str },
     },
+    deploy: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { watch: durationSchema, drift_interval: durationSchema },
+    },
     log: {
       type: 'object',
       additionalProperties: false,
@@ -105,6 +110,8 @@ export interface AgentConfig {
   docker: { socket: string };
   edge: { listen: string[]; tls: { listen: string; cert: string; key: string }[]; controlSocket: string; routesFile: string };
   api: { listen: string };
+  /** watchMs: post-switch watch window; driftIntervalMs: how often live containers are checked. */
+  deploy: { watchMs: number; driftIntervalMs: number };
   log: { format: 'text' | 'json'; level: 'error' | 'warn' | 'info' | 'debug' };
 }
 
@@ -119,6 +126,7 @@ export const defaults = Object.freeze({
   docker: { socket: '/var/run/docker.sock' },
   edge: { listen: [':80'], controlSocket: 'edge.sock' /* under runtime_dir */, routesFile: 'routes.json' /* under state_dir */ },
   api: { listen: '127.0.0.1:7070' },
+  deploy: { watchMs: 120_000, driftIntervalMs: 30_000 },
   log: { format: 'text', level: 'info' },
 });
 

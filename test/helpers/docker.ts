@@ -35,8 +35,16 @@ async function ensureDocker(): Promise<Docker> {
 
 /** Removes every container, network and volume labelled for this test scope. */
 export async function cleanupDocker(scope: string): Promise<void> {
+  await cleanupByLabel(TEST_LABEL, scope);
+}
+
+/**
+ * Same for objects an agent process created (they carry `autoinfra.host=<host>`; tests give each
+ * agent a unique host name). Volumes are removed too: they are the test's, not a user's.
+ */
+export async function cleanupByLabel(label: string, value: string): Promise<void> {
   const d = await docker();
-  const filters = JSON.stringify({ label: [`${TEST_LABEL}=${scope}`] });
+  const filters = JSON.stringify({ label: [`${label}=${value}`] });
   const containers = await d.listContainers({ all: true, filters });
   await Promise.all(containers.map((c) => d.getContainer(c.Id).remove({ force: true, v: false }).catch(() => undefined)));
   const networks = await d.listNetworks({ filters });

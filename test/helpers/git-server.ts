@@ -173,6 +173,9 @@ export class GitServer {
       if (parent) args.push('-p', parent);
       const sha = await this.git(repo, args);
       await this.git(repo, ['update-ref', full, sha]);
+      // Like a real git host, keep HEAD on an existing branch (the first one pushed).
+      // isomorphic-git cannot fetch from a server whose HEAD is dangling (not advertised).
+      if (full.startsWith('refs/heads/') && !(await this.head(repo, 'HEAD'))) await this.git(repo, ['symbolic-ref', 'HEAD', full]);
       return sha;
     } finally {
       rmSync(tmp, { recursive: true, force: true });

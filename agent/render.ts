@@ -1,0 +1,27 @@
+// Render at a commit: the repo's infra/ tree from the object store → the environment's Stack.
+// Secret values found on the way are handed to the deploy log so they can never appear in it.
+import { renderStack } from '../shared/compose/render.js';
+import type { Stack } from '../shared/stack/model.js';
+import type { GitSource } from './source/git-source.js';
+
+export interface RenderContext {
+  source: Pick<GitSource, 'readTree'>;
+  host: string;
+  ageIdentities: string[];
+  /** Called with every decrypted secret value (scrubbed from logs). */
+  addSecret?: (value: string) => void;
+}
+
+export async function renderAt(ctx: RenderContext, env: string, branch: string, commit: string): Promise<Stack> {
+  const files = await ctx.source.readTree(commit, 'infra/');
+  // The agent's own environment is not the app's: interpolation sees infra/.env only.
+  const stack = await renderStack({ files, branch, env, commit, host: ctx.host, processEnv: {}, ageIdentities: ctx.ageIdentities });
+  if (ctx.addSecret) {
+    for (const svc of Object.values(stack.services)) for (const name of svc.secretEnvironment) if (svc.environment[name]) ctx.addSecret(svc.environment[name]);
+    for (const s of Object.values(stack.secrets)) {
+      const text = Buffer.from(s.content).toString('utf8').trim();
+      if (text.length >= 4) ctx.addSecret(text);
+    }
+  }
+  return stack;
+}

@@ -1,0 +1,138 @@
+// A whole autoinfra host for end-to-end tests: host keys, agent.yml, an edge process and an agent
+// process (the real CLI), all on 127.0.0.1, pointed at a test git server.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { generateAgeKeyPair } from '../../shared/secrets/age.js';
+import { keyId } from '../../shared/log/keys.js';
+import { CLI_ENTRY, REPO_ROOT } from './cli.js';
+import { cleanupByLabel } from './docker.js';
+import { freePort, waitFor } from './exec.js';
+import { ensureAppImage } from './images.js';
+import { request } from './edge.js';
+
+export interface TestHost {
+  name: string;
+  dir: string;
+  configFile: string;
+  stateDir: string;
+  edgePort: number;
+  apiPort: number;
+  keyId: string;
+  ageRecipient: string;
+  /** `agents:` block for infra/autoinfra.yml and for `log verify --keys`. */
+  policyYaml: string;
+  startEdge(): Promise<ChildProcess>;
+  startAgent(): Promise<ChildProcess>;
+  stopAgent(signal?: NodeJS.Signals): Promise<void>;
+  agentOutput(): string;
+  /** GET through the edge with a Host header. */
+  get(host: string, pathname?: string): Promise<{ status: number; body: string }>;
+  status(): Promise<{ environments: { env: string; live?: { commit: string }; failed: { commit: string; reason: string }[]; operation?: unknown }[] }>;
+  dispose(): Promise<void>;
+}
+
+export async function testHost(opts: { repoUrl: string; auth?: { username: string; passwordFile: string }; watch?: string; pollInterval?: string }): Promise<TestHost> {
+  await ensureAppImage();
+  const name = `e2e-${randomBytes(4).toString('hex')}`;
+  const dir = mkdtempSync(path.join(tmpdir(), 'ai-host-'));
+  const { privateKey } = generateKeyPairSync('ed25519');
+  writeFileSync(path.join(dir, 'signing.key'), privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+  const age = await generateAgeKeyPair();
+  writeFileSync(path.join(dir, 'age.key'), `# test host\n${age.identity}\n`, { mode: 0o600 });
+  const edgePort = await freePort();
+  const apiPort = await freePort();
+  const stateDir = path.join(dir, 'state');
+  const configFile = path.join(dir, 'agent.yml');
+  const lines = [
+    `host: ${name}`,
+    'repo:',
+    `  url: ${opts.repoUrl}`,
+    ...(opts.auth ? ['  auth:', `    username: ${opts.auth.username}`, `    password_file: ${opts.auth.passwordFile}`] : []),
+    'poll:',
+    `  interval: ${opts.pollInterval ?? '1s'}`,
+    `state_dir: ${stateDir}`,
+    `runtime_dir: ${path.join(dir, 'run')}`,
+    'keys:',
+    `  signing: ${path.join(dir, 'signing.key')}`,
+    `  age: ${path.join(dir, 'age.key')}`,
+    'edge:',
+    `  listen: ["127.0.0.1:${edgePort}"]`,
+    `  control_socket: ${path.join(dir, 'edge.sock')}`,
+    `  routes_file: ${path.join(dir, 'routes.json')}`,
+    'api:',
+    `  listen: 127.0.0.1:${apiPort}`,
+    'deploy:',
+    `  watch: ${opts.watch ?? '1s'}`,
+    '  drift_interval: 1s',
+    'log:',
+    '  level: debug',
+  ];
+  writeFileSync(configFile, lines.join('\n') + '\n');
+  const id = keyId(privateKey);
+  let edge: ChildProcess | undefined;
+  let agent: ChildProcess | undefined;
+  let output = '';
+  const run = (args: string[]): ChildProcess => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, '--config', configFile, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (c: Buffer) => { output += c.toString(); });
+    child.stderr!.on('data', (c: Buffer) => { output += c.toString(); });
+    return child;
+  };
+  const exited = (c: ChildProcess | undefined): Promise<void> => new Promise((r) => (!c || c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
+  const host: TestHost = {
+    name, dir, configFile, stateDir, edgePort, apiPort, keyId: id, ageRecipient: age.recipient,
+    policyYaml: `agents:\n  ${name}:\n    signing_key: "${id}"\n    age: ${age.recipient}\n`,
+    async startEdge() {
+      edge = run(['edge']);
+      await waitFor('edge to listen', async () => (await request(edgePort, 'none.test', '/')).status === 404, { timeoutMs: 20_000 });
+      return edge;
+    },
+    async startAgent() {
+      agent = run(['agent']);
+      await waitFor('agent api', async () => (await fetch(`http://127.0.0.1:${apiPort}/healthz`)).ok, { timeoutMs: 30_000 });
+      return agent;
+    },
+    async stopAgent(signal = 'SIGTERM') {
+      agent?.kill(signal);
+      await exited(agent);
+    },
+    agentOutput: () => output,
+    async get(h, pathname = '/') {
+      // node:http, not fetch: fetch drops a Host header set by the caller.
+      const r = await request(edgePort, h, pathname, { timeoutMs: 10_000 });
+      return { status: r.status, body: r.body };
+    },
+    async status() {
+      return (await (await fetch(`http://127.0.0.1:${apiPort}/status`)).json()) as Awaited<ReturnType<TestHost['status']>>;
+    },
+    async dispose() {
+      agent?.kill('SIGKILL');
+      edge?.kill('SIGKILL');
+      await Promise.all([exited(agent), exited(edge)]);
+      await cleanupByLabel('autoinfra.host', name);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return host;
+}
+
+/** A compose file for the test app, routed at `host` and gated on /health. */
+export function appCompose(version: string, opts: { host?: string; env?: Record<string, string>; deadline?: string } = {}): string {
+  const env = { VERSION: version, ...opts.env };
+  return [
+    'services:',
+    '  web:',
+    '    image: autoinfra-test/app:latest',
+    '    pull_policy: never',
+    '    environment:',
+    ...Object.entries(env).map(([k, v]) => `      ${k}: "${v}"`),
+    '    x-autoinfra:',
+    `      route: { hosts: [${opts.host ?? 'web.test'}], port: 8080 }`,
+    `      health: { http: /health, interval: 100ms, successes: 2, deadline: ${opts.deadline ?? '15s'} }`,
+    '      drain: 500ms',
+    '',
+  ].join('\n');
+}
