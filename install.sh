@@ -207,6 +207,10 @@ EOF
   fi
 fi
 
+# Node (so npm) trusts only its built-in CA list. Behind a TLS-inspecting proxy whose CA the admin
+# added to the system store, npm fails unless it also trusts the system store: add it.
+if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f /etc/ssl/certs/ca-certificates.crt ]; then export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt; fi
+
 # --- Node >= 20 --------------------------------------------------------------------------------
 apt_install() {
   say "apt-get install $*"
@@ -239,7 +243,7 @@ else
     say "Node >= 20 not found and the distribution has Node ${candidate:-none}; fetching node-linux-$arch@20 from the npm registry into $NODE_DIR"
     command -v npm >/dev/null || apt_install nodejs npm ca-certificates
     rm -rf "$NODE_DIR" && mkdir -p "$NODE_DIR"
-    (cd "$NODE_DIR" && npm pack --silent "node-linux-$arch@20" >/dev/null && tar -xzf node-linux-*.tgz && rm -f node-linux-*.tgz) \
+    (cd "$NODE_DIR" && npm pack --loglevel=error "node-linux-$arch@20" >/dev/null && tar -xzf node-linux-*.tgz && rm -f node-linux-*.tgz) \
       || die "could not fetch node-linux-$arch@20 from the npm registry ($(npm config get registry)); install Node 20+ yourself and run install.sh again"
     touch "$NODE_DIR/.installed-by-autoinfra"
     NODE="$NODE_DIR/package/bin/node"
