@@ -32,7 +32,7 @@ export interface ExecutorOptions {
 
 export const defaultExecutorOptions: Readonly<ExecutorOptions> = Object.freeze({
   watchMs: 120_000,
-  watchPollMs: 1000,
+  watchPollMs: 250,
   errorRate: 0.05,
   minErrors: 10,
   maxCrashAttempts: 3,
