@@ -69,15 +69,17 @@ interface ParsedFile { ld: LocatedDocument; value: Obj | undefined }
 function parseFile(src: ComposeSource, lookup: Lookup, problems: Problem[], warnings: Set<string>): ParsedFile {
   const ld = parseLocated(src.file, src.text, { customTags: composeTags });
   if (ld.problems.length) { problems.push(...ld.problems.map((p) => withDuplicatePath(ld, p))); return { ld, value: undefined }; }
-  const raw = resolveMarkers(ld.value ?? {}, ld.doc);
+  const hasMarkers = /!(reset|override)\b/.test(src.text);
+  const raw = hasMarkers ? resolveMarkers(ld.value ?? {}, ld.doc) : ld.value ?? {};
   if (!isPlainObject(raw)) { problems.push({ file: src.file, line: 1, column: 1, reason: 'expected a mapping at the top level (services:, volumes:, ...)' }); return { ld, value: undefined }; }
   const ip: InterpolationProblem[] = [];
   const value = interpolateTree(raw, lookup, ip, [], (name) => warnings.add(`The "${name}" variable is not set. Defaulting to a blank string.`)) as Obj;
   for (const p of ip) problems.push(problemAt(ld, p.path, p.reason));
   // compose-go casts interpolated strings to the schema's types; validation coerces in place.
-  const schemaProblems = validateLocated(ld, perFileSchema, stripForValidation(value), [], { coerceTypes: true });
+  // Without markers the value itself is validated (and coerced in place); with them, a view.
+  const schemaProblems = validateLocated(ld, perFileSchema, hasMarkers ? stripForValidation(value) : value, [], { coerceTypes: true });
   problems.push(...joinAlternatives(schemaProblems.map(improveUnknownService)));
-  return { ld, value: schemaProblems.length ? undefined : copyCoerced(value) };
+  return { ld, value: schemaProblems.length ? undefined : hasMarkers ? copyCoerced(value) : value };
 }
 
 // One file may be partial (an override that sets only `ulimits.nofile.soft`): required keys are

@@ -56,10 +56,13 @@ const UNIQUE: [string, (v: unknown) => string][] = [
   ['services.*.build.platforms', (v) => String(v)],
 ];
 
+const globCache = new Map<string, string[]>();
 function matches(glob: string, path: Path): boolean {
-  const g = glob.split('.');
+  let g = globCache.get(glob);
+  if (!g) { g = glob.split('.'); globCache.set(glob, g); }
   if (g.length !== path.length) return false;
-  return g.every((s, i) => s === '*' || s === path[i]);
+  for (let i = 0; i < g.length; i++) if (g[i] !== '*' && g[i] !== path[i]) return false;
+  return true;
 }
 
 /** Merges `over` onto `base` (both plain compose models, markers allowed). Inputs are not changed. */
@@ -72,7 +75,8 @@ export function mergeAt(base: unknown, over: unknown, path: Path): unknown {
   if (over === RESET) return RESET;
   if (over instanceof Override) return over.value;
   if (base === undefined || base === RESET) return over;
-  for (const [glob, fn] of SPECIAL) if (matches(glob, path)) return fn(base, over, path);
+  // Every rule is about services/networks/volumes at depth ≥ 3: skip the table above that.
+  if (path.length >= 3) for (const [glob, fn] of SPECIAL) if (matches(glob, path)) return fn(base, over, path);
   if (isPlainObject(base) && isPlainObject(over)) {
     const out: Record<string, unknown> = { ...base };
     for (const [k, v] of Object.entries(over)) {
