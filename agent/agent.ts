@@ -17,7 +17,8 @@ import { LogPublisher } from './log/publisher.js';
 import { RouteBook, type EdgeControl } from './routing.js';
 import { DockerRuntime } from './runtime/docker.js';
 import type { Runtime } from './runtime/types.js';
-import { GitSource, type SourceEvent } from './source/git-source.js';
+import type { GitSource, SourceEvent } from './source/git-source.js';
+import { gitSourceFor } from './source/configured.js';
 import { Credentials } from './source/credentials.js';
 import { isFailed, withFailure } from './state/env-state.js';
 import { StateStore } from './state/store.js';
@@ -88,10 +89,7 @@ export class Agent {
     const runtime = this.opts.runtime ?? new DockerRuntime({ socketPath: c.docker.socket });
     const edge = this.opts.edge ?? edgeControl(new EdgeClient({ controlSocket: c.edge.controlSocket, routesFile: c.edge.routesFile }));
     const routes = new RouteBook(edge, this.log);
-    this.source = new GitSource({
-      url: c.repo.url, auth: c.repo.auth, dir: path.join(c.stateDir, 'repo.git'), branches: c.branches, previews: c.previews,
-      intervalMs: c.poll.intervalMs, maxBackoffMs: c.poll.maxBackoffMs, clock: this.clock, logger: this.log,
-    });
+    this.source = gitSourceFor(c, this.clock, this.log);
     this.render = { source: this.source, host: c.host, ageIdentities, addSecret: (v) => this.deployLog!.addSecret(v) };
     this.executor = new Executor({
       runtime, routes, recorder, store: this.store, clock: this.clock, logger: this.log, host: c.host,

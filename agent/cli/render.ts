@@ -1,14 +1,21 @@
 import type { Command } from 'commander';
-import { NotImplementedError } from '../../shared/errors.js';
+import { AutoinfraError } from '../../shared/errors.js';
+import { envOf } from '../agent.js';
+import { openLocalView, redactStack } from './local-view.js';
 import type { CliContext } from './program.js';
 
-export function register(parent: Command, _ctx: CliContext): void {
+export function register(parent: Command, ctx: CliContext): void {
   parent
     .command('render')
     .description('print the rendered stack of a branch at a commit (secrets redacted, hashes shown)')
     .requiredOption('--branch <branch>', 'branch to render')
-    .option('--commit <sha>', 'commit (default: the branch head)')
-    .action(() => {
-      throw new NotImplementedError('autoinfra render', 'issue 5');
+    .option('--commit <sha>', 'commit (default: the head the agent last saw)')
+    .action(async (opts: { branch: string; commit?: string }) => {
+      const view = await openLocalView(ctx.globals().config);
+      const commit = opts.commit ?? view.source.heads().get(opts.branch);
+      if (!commit) throw new AutoinfraError('E_UNKNOWN_BRANCH', `branch ${opts.branch} has not been seen by the agent yet (known: ${[...view.source.heads().keys()].join(', ') || 'none'})`, { branch: opts.branch });
+      const kind = opts.branch === view.config.branches.production ? 'production' : opts.branch === view.config.branches.master ? 'master' : 'preview';
+      const stack = await view.render(envOf(kind, opts.branch), opts.branch, commit);
+      ctx.out(JSON.stringify(redactStack(stack), null, 2));
     });
 }

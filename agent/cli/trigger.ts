@@ -1,13 +1,22 @@
 import type { Command } from 'commander';
-import { NotImplementedError } from '../../shared/errors.js';
+import { AutoinfraError } from '../../shared/errors.js';
+import { loadAgentConfig } from '../config/load.js';
 import type { CliContext } from './program.js';
 
-export function register(parent: Command, _ctx: CliContext): void {
+export function register(parent: Command, ctx: CliContext): void {
   parent
     .command('trigger')
     .description('ask the running agent to poll now (optionally one branch)')
     .argument('[branch]', 'branch to poll')
-    .action(() => {
-      throw new NotImplementedError('autoinfra trigger', 'issue 4');
+    .action(async (branch?: string) => {
+      const config = await loadAgentConfig(ctx.globals().config);
+      const url = `http://${config.api.listen.replace(/^:/, '127.0.0.1:').replace(/^0\.0\.0\.0:/, '127.0.0.1:')}/trigger${branch ? `?branch=${encodeURIComponent(branch)}` : ''}`;
+      let res: Response;
+      try {
+        res = await fetch(url, { method: 'POST' });
+      } catch (e) {
+        throw new AutoinfraError('E_AGENT_UNREACHABLE', `the agent API at ${config.api.listen} does not answer (is autoinfra-agent running?): ${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message}`, { listen: config.api.listen });
+      }
+      ctx.out(`triggered a poll${branch ? ` of ${branch}` : ''} (${res.status})`);
     });
 }

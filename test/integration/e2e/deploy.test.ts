@@ -73,6 +73,20 @@ t.test('commit → live behind the edge → blue-green under load → failed com
   await waitFor('v5 live', async () => (await host.get('web.test')).body === 'v5\n', { timeoutMs: 60_000, intervalMs: 200 });
   t.pass('recovery is the next commit');
 
+  // The operator's read-only views agree with what runs.
+  const trigger = await runAutoinfra(['--config', host.configFile, 'trigger', 'production']);
+  t.equal(trigger.code, 0, trigger.stderr);
+  const status = await runAutoinfra(['--config', host.configFile, 'status']);
+  t.match(status.stdout, new RegExp(`production \\(branch production, head ${c5.slice(0, 12)}\\)`));
+  t.match(status.stdout, new RegExp(`live: +${c5.slice(0, 12)}`));
+  t.match(status.stdout, /web +(blue|green) +running/);
+  t.match(status.stdout, new RegExp(`failed: ${c4.slice(0, 12)}`));
+  const plan = await runAutoinfra(['--config', host.configFile, 'plan']);
+  t.match(plan.stdout, /production: \w+ → \w+ \(no changes\)/, plan.stdout + plan.stderr);
+  const render = await runAutoinfra(['--config', host.configFile, 'render', '--branch', 'production']);
+  t.equal(render.code, 0, render.stderr);
+  t.equal((JSON.parse(render.stdout) as { services: { web: { environment: { VERSION: string } } } }).services.web.environment.VERSION, 'v5');
+
   await host.stopAgent('SIGTERM');
   const keys = path.join(host.dir, 'keys.yml');
   writeFileSync(keys, host.policyYaml);
