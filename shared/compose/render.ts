@@ -102,8 +102,12 @@ export async function renderStack(input: RenderInput): Promise<Stack> {
 
   const allServices = model.services as Record<string, Obj>;
   const topX = isPlainObject(model['x-autoinfra']) ? model['x-autoinfra'] : undefined;
+  // Like `docker compose up`: a service with `profiles:` runs only when COMPOSE_PROFILES names one.
+  const profiles = new Set((lookup('COMPOSE_PROFILES') ?? '').split(',').map((p) => p.trim()).filter(Boolean));
   const placed = Object.keys(allServices).filter((n) => {
-    const x = allServices[n]['x-autoinfra'];
+    const svc = allServices[n];
+    const x = svc['x-autoinfra'];
+    if (Array.isArray(svc.profiles) && svc.profiles.length && !svc.profiles.some((p) => profiles.has(String(p)) || profiles.has('*'))) return false;
     return !(isPlainObject(x) && Array.isArray(x.hosts) && !x.hosts.includes(input.host));
   });
   const included = new Set(placed);

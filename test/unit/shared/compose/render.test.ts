@@ -143,3 +143,11 @@ t.test('missing base file', async (t) => {
   i.files.delete('infra/docker-compose.yml');
   await t.rejects(renderStack(i), { code: 'E_COMPOSE', message: /infra\/docker-compose\.yml: missing/ });
 });
+
+t.test('profiles: a service with profiles runs only when COMPOSE_PROFILES names one', async (t) => {
+  const withProfile = BASE.replace('image: example.invalid/cron:1', 'image: example.invalid/cron:1\n    profiles: [jobs]');
+  const off = await renderStack(await input({}, { 'infra/docker-compose.yml': withProfile }));
+  t.notOk('cron' in off.services);
+  const on = await renderStack(await input({ processEnv: { COMPOSE_PROFILES: 'other,jobs' } }, { 'infra/docker-compose.yml': withProfile }));
+  t.ok('cron' in on.services);
+});
