@@ -90,8 +90,10 @@ t.test('commit → live behind the edge → blue-green under load → failed com
   await host.stopAgent('SIGTERM');
   const keys = path.join(host.dir, 'keys.yml');
   writeFileSync(keys, host.policyYaml);
-  const verify = await runAutoinfra(['log', 'verify', '--repo', url, '--keys', keys], { env: { AUTOINFRA_GIT_PASSWORD_FILE: passwordFile } });
-  const show = await runAutoinfra(['log', 'show', '--repo', url, '--json'], { env: { AUTOINFRA_GIT_PASSWORD_FILE: passwordFile } });
+  // A reader with read access to the repo (credentials in the URL for this private test repo).
+  const readerUrl = url.replace('http://', 'http://deploy:tok-e2e-secret@');
+  const verify = await runAutoinfra(['log', 'verify', '--repo', readerUrl, '--keys', keys]);
+  const show = await runAutoinfra(['log', 'show', '--repo', readerUrl, '--json']);
   t.equal(verify.code, 0, `log verify passes:\n${verify.stdout}${verify.stderr}`);
   const lines = show.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { action: string; commit?: string; result: string });
   t.ok(lines.some((l) => l.action === 'live' && l.commit === c2), 'log records v2 live');
