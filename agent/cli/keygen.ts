@@ -1,12 +1,13 @@
 // `autoinfra keygen`: creates this host's age identity (decrypts the repo's secrets) and Ed25519
 // signing key (signs the deploy log), both 0600, and prints the public halves ready to paste into
 // infra/autoinfra.yml.
-import { generateKeyPairSync, createPublicKey } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { AutoinfraError } from '../../shared/errors.js';
+import { keyId, loadSigningKey } from '../../shared/log/keys.js';
 import { generateAgeKeyPair, parseIdentityFile, recipientOf } from '../../shared/secrets/age.js';
 import type { CliContext } from './program.js';
 
@@ -36,11 +37,6 @@ export function register(parent: Command, ctx: CliContext): void {
     });
 }
 
-/** `ed25519:<base64 of the 32-byte raw public key>` for a PKCS8 PEM private key. */
-export function ed25519KeyId(privatePem: string): string {
-  const spki = createPublicKey(privatePem).export({ type: 'spki', format: 'der' });
-  return `ed25519:${Buffer.from(spki.subarray(spki.length - 32)).toString('base64')}`;
-}
 
 export async function keygen(args: KeygenArgs, now: Date): Promise<string> {
   const agePath = path.join(args.dir, AGE_KEY_FILE);
@@ -63,13 +59,13 @@ export async function keygen(args: KeygenArgs, now: Date): Promise<string> {
 export async function publicKeysBlock(host: string, agePath: string, signPath: string): Promise<string> {
   const [identity] = parseIdentityFile(agePath, readFileSync(agePath, 'utf8'));
   const recipient = await recipientOf(identity);
-  const keyId = ed25519KeyId(readFileSync(signPath, 'utf8'));
+  const id = keyId(loadSigningKey(readFileSync(signPath, 'utf8')));
   return [
     `# Wrote ${agePath} and ${signPath} (mode 0600). Public keys of this host,`,
     '# to paste into infra/autoinfra.yml of the deployment repo:',
     'agents:',
     `  ${host}:`,
-    `    signing_key: ${keyId}`,
+    `    signing_key: ${id}`,
     `    age: ${recipient}`,
   ].join('\n');
 }

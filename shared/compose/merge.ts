@@ -29,6 +29,11 @@ const SPECIAL: [string, Merger][] = [
   ['services.*.logging', mergeLogging],
   ['services.*.ulimits.*', mergeUlimit],
   ['services.*.env_file', (b, o, p) => unique(appendSeq(asList(b), asList(o)), p)],
+  // Our extension: a later file's list replaces (a preview must not add the production host names).
+  ['services.*.x-autoinfra.route.hosts', (_b, o) => o],
+  ['services.*.x-autoinfra.hosts', (_b, o) => o],
+  ['services.*.x-autoinfra.mirror.methods', (_b, o) => o],
+  ['services.*.x-autoinfra.health.command', (_b, o) => o],
   ['networks.*.labels', mergeAsMap],
   ['volumes.*.labels', mergeAsMap],
 ];

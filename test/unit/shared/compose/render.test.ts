@@ -151,3 +151,25 @@ t.test('profiles: a service with profiles runs only when COMPOSE_PROFILES names 
   const on = await renderStack(await input({ processEnv: { COMPOSE_PROFILES: 'other,jobs' } }, { 'infra/docker-compose.yml': withProfile }));
   t.ok('cron' in on.services);
 });
+
+t.test('the complete example of docs/compose.md renders', async (t) => {
+  const { readdirSync, readFileSync, statSync } = await import('node:fs');
+  const { FIXTURES } = await import('./fixture.js');
+  const root = `${FIXTURES}/docs-example`;
+  const m = new Map<string, Uint8Array>();
+  const walk = (d: string): void => { for (const f of readdirSync(`${root}/${d}`)) { const p = d ? `${d}/${f}` : f; if (statSync(`${root}/${p}`).isDirectory()) walk(p); else m.set(p, readFileSync(`${root}/${p}`)); } };
+  walk('');
+  m.set('infra/secrets/web.env.age', await encryptAge(enc('SESSION_KEY=k\n'), [kp.recipient]));
+  m.set('infra/secrets/db_password.age', await encryptAge(enc('pw'), [kp.recipient]));
+  const prod = await renderStack({ files: m, branch: 'production', env: 'production', commit: 'a'.repeat(40), host: 'web-1', ageIdentities: [kp.identity] });
+  t.strictSame(Object.keys(prod.services).sort(), ['db', 'web', 'worker']);
+  t.equal(prod.services.worker.image, 'registry.example.com/worker:1.4');
+  t.strictSame(prod.services.web.x.mirror, { enabled: true, methods: ['GET', 'HEAD'], sampleRate: 0.1 });
+  t.equal(prod.services.web.x.health.successes, 3);
+  t.equal(prod.services.db.x.strategy, 'recreate');
+  t.strictSame(prod.services.web.dependsOn, { db: { condition: 'service_healthy', required: true } });
+  const preview = await renderStack({ files: m, branch: 'preview/x', env: 'preview-x', commit: 'a'.repeat(40), host: 'web-1', ageIdentities: [kp.identity] });
+  t.strictSame(Object.keys(preview.services).sort(), ['db', 'web']);
+  t.equal(preview.services.web.environment.LOG_LEVEL, 'debug');
+  t.strictSame(preview.services.web.x.route?.hosts, ['*.preview.example.com']);
+});
