@@ -77,16 +77,20 @@ export class Executor {
 
     const env = stack.env;
     const commit = stack.commit;
-    // 1. Pre-flight: images present (pull/build); nothing live is touched.
+    let p: Plan;
     try {
-      await this.preflight(stack);
-      await recorder.record({ env, commit, action: 'preflight', result: 'ok' });
+      p = plan(stack, await this.deps.runtime.list(env), state);
+    } catch (e) {
+      return this.fail(state, commit, e, 'plan');
+    }
+    // 1. Pre-flight: the images of what will start are present (pull/build); nothing live is touched.
+    try {
+      const starting = new Set(p.actions.filter((a) => a.action === 'create' || a.action === 'replace').map((a) => a.service));
+      await this.preflight(stack, starting);
+      await recorder.record({ env, commit, action: 'preflight', result: 'ok', detail: { services: [...starting] } });
     } catch (e) {
       return this.fail(state, commit, e, 'preflight');
     }
-
-    const live = await this.deps.runtime.list(env);
-    const p = plan(stack, live, state);
     if (!p.changes) {
       state = { ...state, live: { commit, since: state.live?.since ?? new Date(this.deps.clock.now()).toISOString(), services: state.live?.services ?? {} } };
       await store.save(state);
@@ -161,9 +165,11 @@ export class Executor {
     return { result: 'live', commit, plan: p };
   }
 
-  async preflight(stack: Stack): Promise<void> {
+  /** Makes the images of `services` (default: all) present; throws PreflightError naming the service. */
+  async preflight(stack: Stack, services?: Set<string>): Promise<void> {
     const { runtime } = this.deps;
     for (const svc of Object.values(stack.services)) {
+      if (services && !services.has(svc.name)) continue;
       if (svc.build && (svc.pullPolicy === 'build' || !(await runtime.imageExists(svc.image)))) {
         if (!this.deps.readTree) throw new PreflightError(svc.name, 'build requested but no repository reader is configured');
         const prefix = svc.build.context.replace(/\/?$/, '/').replace(/^\.\//, '');
