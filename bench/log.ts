@@ -2,7 +2,7 @@
 //  1. append+sign rate of the durable queue, against a plain fsynced append of same-size lines;
 //  2. verifying 100k lines (goal ≤ 2 s), against the floor of parsing + hashing them;
 //  3. append → visible on the remote with 8 and 32 concurrent writers, against 1 writer.
-// Run: node --import tsx bench/log.ts
+// Run: node --import tsx bench/log.ts [append] [verify] [writers]   (no argument: all three)
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync, fdatasyncSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,7 +103,7 @@ async function writers(n: number, each: number, url: string, gapMs: number): Pro
     const log = await DeployLog.open({ dir: path.join(dir, 'q'), host, signingKey: privateKey, clock, logger });
     const appendedAt = new Map<number, number>();
     const pub = new LogPublisher({
-      log, url, dir: path.join(dir, 'git'), host, clock, logger, batchMs: 20, backoffMs: 20, maxBackoffMs: 1000,
+      log, url, dir: path.join(dir, 'git'), host, clock, logger, batchMs: 20, backoffMs: 20, maxBackoffMs: 8000,
       onPublished: (last) => { const now = performance.now(); for (const [seq, t] of appendedAt) if (seq <= last) { latencies.push(now - t); appendedAt.delete(seq); } },
     });
     pub.start();
@@ -141,10 +141,12 @@ async function concurrent(): Promise<void> {
   }
 }
 
+const parts = process.argv.slice(2);
+const want = (p: string): boolean => parts.length === 0 || parts.includes(p);
 try {
-  await appendRate();
-  await verify100k();
-  await concurrent();
+  if (want('append')) await appendRate();
+  if (want('verify')) await verify100k();
+  if (want('writers')) await concurrent();
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

@@ -7,6 +7,13 @@ import http from 'isomorphic-git/http/node';
 export const LOG_BRANCH = 'deploy-log';
 const REMOTE_REF = `refs/heads/${LOG_BRANCH}`;
 const OUT_REF = 'refs/heads/deploy-log-out';
+const KNOWN_REF = `refs/heads/${LOG_BRANCH}`;
+
+const ZERO_OID = '0'.repeat(40);
+
+function pushConflict(message: string): Error {
+  return Object.assign(new Error(message), { code: 'GitPushError' });
+}
 
 export interface BranchOptions { gitdir: string; url: string; headers?: Record<string, string> }
 
@@ -18,6 +25,8 @@ export function isPushConflict(e: unknown): boolean {
 
 export class LogBranch {
   private initialised = false;
+  // isomorphic-git re-reads every pack index on each call without a cache: keep one per store.
+  private readonly cache: object = {};
   constructor(private readonly o: BranchOptions) {}
 
   // A fresh object per call: isomorphic-git adds `Git-Protocol` to the headers it is given, which
@@ -36,12 +45,13 @@ export class LogBranch {
   /** The remote tip of deploy-log (fetched into the store), or undefined when the branch does not exist. */
   async fetchTip(): Promise<string | undefined> {
     await this.init();
-    const refs = await git.listServerRefs({ http, url: this.o.url, headers: this.headers(), prefix: REMOTE_REF, protocolVersion: 2 });
+    const refs = await git.listServerRefs({ http, url: this.o.url, headers: this.headers(), prefix: REMOTE_REF, protocolVersion: 1 });
     const tip = refs.find((r) => r.ref === REMOTE_REF)?.oid;
     if (!tip) return undefined;
     if (!(await this.has(tip))) {
       try {
-        await git.fetch({ fs, http, gitdir: this.o.gitdir, remote: 'origin', ref: LOG_BRANCH, singleBranch: true, tags: false, headers: this.headers() });
+        await git.fetch({ fs, cache: this.cache, http, gitdir: this.o.gitdir, remote: 'origin', ref: LOG_BRANCH, singleBranch: true, tags: false, headers: this.headers() });
+        await this.setKnownTip(tip);
       } catch (e) {
         // isomorphic-git 1.44 cannot fetch from a repo whose HEAD names a branch with no commits.
         if ((e as { code?: string }).code === 'NotFoundError' && (e as { data?: { what?: string } }).data?.what === 'HEAD') {
@@ -53,17 +63,25 @@ export class LogBranch {
     return tip;
   }
 
+  /**
+   * refs/heads/deploy-log in the store = the last remote tip we know. isomorphic-git's single-branch
+   * fetch offers exactly this ref as its "have": without it every fetch downloads the whole history.
+   */
+  private async setKnownTip(oid: string): Promise<void> {
+    await git.writeRef({ fs, gitdir: this.o.gitdir, ref: KNOWN_REF, value: oid, force: true });
+  }
+
   /** Fetches another branch (e.g. production, for the pinned keys); its commit, or undefined. */
   async fetchBranch(ref: string): Promise<string | undefined> {
     await this.init();
-    const r = await git.fetch({ fs, http, gitdir: this.o.gitdir, remote: 'origin', ref, singleBranch: true, depth: 1, tags: false, headers: this.headers() });
+    const r = await git.fetch({ fs, cache: this.cache, http, gitdir: this.o.gitdir, remote: 'origin', ref, singleBranch: true, depth: 1, tags: false, headers: this.headers() });
     return r.fetchHead ?? undefined;
   }
 
   /** A file's content at a commit, or undefined when it is not there. */
   async readFileAt(commit: string, filepath: string): Promise<Buffer | undefined> {
     try {
-      const { blob } = await git.readBlob({ fs, gitdir: this.o.gitdir, oid: commit, filepath });
+      const { blob } = await git.readBlob({ fs, cache: this.cache, gitdir: this.o.gitdir, oid: commit, filepath });
       return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
     } catch {
       return undefined;
@@ -71,21 +89,21 @@ export class LogBranch {
   }
 
   async has(oid: string): Promise<boolean> {
-    try { await git.readObject({ fs, gitdir: this.o.gitdir, oid, format: 'deflated' }); return true; } catch { return false; }
+    try { await git.readObject({ fs, cache: this.cache, gitdir: this.o.gitdir, oid, format: 'deflated' }); return true; } catch { return false; }
   }
 
   /** Root tree entries of a commit ([] for none). */
   async rootTree(commit: string | undefined): Promise<TreeEntry[]> {
     if (!commit) return [];
-    return (await git.readTree({ fs, gitdir: this.o.gitdir, oid: commit })).tree;
+    return (await git.readTree({ fs, cache: this.cache, gitdir: this.o.gitdir, oid: commit })).tree;
   }
 
   async subTree(oid: string): Promise<TreeEntry[]> {
-    return (await git.readTree({ fs, gitdir: this.o.gitdir, oid })).tree;
+    return (await git.readTree({ fs, cache: this.cache, gitdir: this.o.gitdir, oid })).tree;
   }
 
   async readBlob(oid: string): Promise<Buffer> {
-    const { blob } = await git.readBlob({ fs, gitdir: this.o.gitdir, oid });
+    const { blob } = await git.readBlob({ fs, cache: this.cache, gitdir: this.o.gitdir, oid });
     return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
   }
 
@@ -102,15 +120,30 @@ export class LogBranch {
     return git.writeCommit({ fs, gitdir: this.o.gitdir, commit: { tree: c.tree, parent: c.parent ? [c.parent] : [], message: c.message, author: who, committer: who } });
   }
 
-  /** Fast-forward push of `commit` to deploy-log (never forced). Conflicts throw (see isPushConflict). */
-  async push(commit: string): Promise<void> {
+  /**
+   * Fast-forward push of `commit`, whose parent is `parent` (undefined: creates the branch). Never
+   * forced. Conflicts throw (see isPushConflict). When the push's own ref discovery shows the tip
+   * moved, it stops there: isomorphic-git would otherwise walk the whole history (unknown remote
+   * tip → no merge base) before refusing the non-fast-forward.
+   */
+  async push(commit: string, parent: string | undefined): Promise<void> {
     await git.writeRef({ fs, gitdir: this.o.gitdir, ref: OUT_REF, value: commit, force: true });
-    const res = await git.push({ fs, http, gitdir: this.o.gitdir, url: this.o.url, ref: OUT_REF, remoteRef: REMOTE_REF, force: false, headers: this.headers() });
-    const r = res.refs?.[REMOTE_REF];
-    if (!res.ok || (r && !r.ok)) {
-      const err = new Error(`push of ${LOG_BRANCH} rejected: ${r?.error ?? res.error ?? 'unknown'}`) as Error & { code: string };
-      err.code = 'GitPushError';
-      throw err;
+    let movedTo: string | undefined;
+    try {
+      const res = await git.push({
+        fs, cache: this.cache, http, gitdir: this.o.gitdir, url: this.o.url, ref: OUT_REF, remoteRef: REMOTE_REF, force: false, headers: this.headers(),
+        onPrePush: ({ remoteRef }) => {
+          const expected = parent ?? ZERO_OID;
+          if (remoteRef.oid !== expected) movedTo = remoteRef.oid;
+          return remoteRef.oid === expected;
+        },
+      });
+      const r = res.refs?.[REMOTE_REF];
+      if (!res.ok || (r && !r.ok)) throw pushConflict(`push of ${LOG_BRANCH} rejected: ${r?.error ?? res.error ?? 'unknown'}`);
+      await this.setKnownTip(commit);
+    } catch (e) {
+      if (movedTo !== undefined) throw pushConflict(`${LOG_BRANCH} moved to ${movedTo.slice(0, 12)} while this commit was built`);
+      throw e;
     }
   }
 

@@ -120,14 +120,14 @@ export class LogPublisher {
   }
 
   /**
-   * Jittered exponential backoff. A lost race means another host made progress, so its delay grows
-   * only to 8× backoffMs (waiting longer just loses the next race too); an unreachable git host
-   * backs off up to maxBackoffMs.
+   * Exponential backoff. An unreachable git host: ×0.5–1.5 jitter up to maxBackoffMs. A lost race:
+   * "full jitter" (uniform in 0…base), which spreads N contending hosts over the window so that
+   * about one tries at a time instead of all of them refetching and losing again every round.
    */
   private backoff(attempt: number, conflict = false): number {
-    const cap = conflict ? Math.min(this.o.maxBackoffMs, this.o.backoffMs * 8) : this.o.maxBackoffMs;
-    const base = Math.min(cap, this.o.backoffMs * 2 ** Math.min(attempt, 30));
-    return base * (0.5 + (this.o.random ?? Math.random)());
+    const base = Math.min(this.o.maxBackoffMs, this.o.backoffMs * 2 ** Math.min(attempt, 30));
+    const r = (this.o.random ?? Math.random)();
+    return conflict ? base * r : base * (0.5 + r);
   }
 
   /** Waits `ms`, or less when stop() is called (or, with `untilAppend`, when an entry is queued). */
@@ -190,7 +190,7 @@ export class LogPublisher {
       name: `autoinfra ${host}`, email: `autoinfra@${host}.invalid`,
       timestamp: Math.floor(this.o.clock.now() / 1000),
     });
-    await this.branch.push(commit);
+    await this.branch.push(commit, tip);
     this.remoteSeq = last;
     this.o.onPublished?.(last);
     this.o.logger.debug('deploy-log: published', { commit, seqFrom: remoteSeq + 1, seqTo: last });
