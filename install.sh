@@ -431,7 +431,7 @@ socket_after=$(cat "$UNIT_DIR/autoinfra-edge.socket" "$dropin/listen.conf" 2>/de
 # --- start -------------------------------------------------------------------------------------
 STARTED=0
 if ! systemd_running; then
-  say "systemd is not running this host (PID 1 is $(ps -p 1 -o comm= 2>/dev/null || echo unknown)): units installed, not enabled"
+  say "systemd is not running this host (PID 1 is $(cat /proc/1/comm 2>/dev/null || echo unknown)): units installed, not enabled"
 elif [ "$UNIT_DIR" != /etc/systemd/system ]; then
   say "units written to $UNIT_DIR (not the system unit directory): not enabling them"
 elif [ "$NO_START" -eq 1 ]; then
