@@ -44,5 +44,7 @@ export function register(parent: Command, ctx: CliContext): void {
       if (!cluster.isWorker && workers > 1) for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => { logger.info(`${sig}: stopping workers`); void edge.stop(); });
       await edge.done;
       logger.info('edge stopped');
+      // A worker's IPC channel to the primary would keep it alive.
+      if (cluster.isWorker) process.disconnect?.();
     });
 }
