@@ -8,6 +8,8 @@ export interface EnvFileContent {
   /** The file's bytes, already decrypted when it was encrypted. */
   text: string;
   secret: boolean;
+  /** Values already parsed (a decrypted SOPS file): used as they are, no dotenv parsing. */
+  values?: Map<string, string>;
 }
 
 export interface ResolvedEnv { values: Record<string, string>; secretNames: Set<string>; problems: Problem[] }
@@ -35,7 +37,7 @@ export async function resolveEnvFiles(
       if (e.required) problems.push(where(i, `env file ${e.path} not found`));
       continue;
     }
-    const r = parseDotenv(content.text, lookup);
+    const r = content.values ? { values: content.values, problems: [] } : parseDotenv(content.text, lookup);
     for (const p of r.problems) {
       // A secret file's problem text could quote its content: give the line only.
       problems.push(where(i, content.secret ? `${e.path} line ${p.line}: not a valid KEY=VALUE line (content not shown: the file is secret)` : `${e.path} line ${p.line}: ${p.reason}`));

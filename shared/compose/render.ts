@@ -5,6 +5,7 @@ import type { Problem } from '../errors.js';
 import { checkPolicy } from '../policy/load.js';
 import { EMPTY_POLICY } from '../policy/policy.js';
 import { decryptAge, SecretDecryptError } from '../secrets/age.js';
+import { decryptSops, sopsFormatOf, sopsTreeToEnv, sopsTreeToText, SopsError } from '../secrets/sops.js';
 import type { NetworkSpec, SecretSpec, ServiceSpec, Stack, VolumeSpec } from '../stack/model.js';
 import { ComposeError } from './compose-error.js';
 import { resolveEnvFiles, type EnvFileContent } from './env-files.js';
@@ -71,10 +72,15 @@ export async function renderStack(input: RenderInput): Promise<Stack> {
   const at = (path: (string | number)[], reason: string): Problem => locateInSources(sources, path, reason);
   const identities = input.ageIdentities ?? [];
 
-  const readSecretFile = async (path: string): Promise<{ bytes: Uint8Array; secret: boolean } | undefined> => {
+  const readSecretFile = async (path: string): Promise<{ bytes: Uint8Array; secret: boolean; env?: Map<string, string> } | undefined> => {
     const bytes = input.files.get(path);
     if (bytes === undefined) return undefined;
     if (path.endsWith('.age')) return { bytes: await decryptAge(path, bytes, identities), secret: true };
+    const format = sopsFormatOf(path);
+    if (format) {
+      const { tree } = await decryptSops(path, bytes, identities);
+      return { bytes: new TextEncoder().encode(sopsTreeToText(tree, format)), secret: true, env: sopsTreeToEnv(tree) };
+    }
     return { bytes, secret: false };
   };
 
@@ -89,7 +95,7 @@ export async function renderStack(input: RenderInput): Promise<Stack> {
         const r = await readSecretFile(s.file);
         if (!r) problems.push(at(['secrets', name, 'file'], `secret file ${s.file} not found in the repo`));
         else content = r.bytes;
-      } catch (e) { problems.push(at(['secrets', name, 'file'], e instanceof SecretDecryptError ? e.message : String(e))); }
+      } catch (e) { problems.push(at(['secrets', name, 'file'], e instanceof SecretDecryptError || e instanceof SopsError ? e.message : String(e))); }
     } else if (typeof s.environment === 'string') {
       const v = lookup(s.environment);
       if (v === undefined) problems.push(at(['secrets', name, 'environment'], `variable ${s.environment} is not set`));
@@ -118,7 +124,7 @@ export async function renderStack(input: RenderInput): Promise<Stack> {
     const envFiles = Array.isArray(svc.env_file) ? (svc.env_file as { path: string; required: boolean }[]) : [];
     const read = async (p: string): Promise<EnvFileContent | undefined> => {
       const r = await readSecretFile(p);
-      return r && { text: decoder.decode(r.bytes), secret: r.secret };
+      return r && { text: decoder.decode(r.bytes), secret: r.secret, values: r.env };
     };
     const env = await resolveEnvFiles(envFiles, read, lookup, (i, reason) => at(['services', name, 'env_file', i], reason));
     problems.push(...env.problems);

@@ -173,3 +173,29 @@ t.test('the complete example of docs/compose.md renders', async (t) => {
   t.equal(preview.services.web.environment.LOG_LEVEL, 'debug');
   t.strictSame(preview.services.web.x.route?.hosts, ['*.preview.example.com']);
 });
+
+t.test('SOPS files as env_file and as compose secrets', async (t) => {
+  const { writeSops } = await import('../secrets/sops-writer.js');
+  const compose = `services:
+  app:
+    image: example.invalid/app:1
+    env_file: [./secrets/app.sops.env, ./secrets/more.sops.yaml]
+    secrets: [conf]
+secrets:
+  conf: {file: ./secrets/conf.sops.json}
+`;
+  const files = new Map<string, Uint8Array>([
+    ['infra/docker-compose.yml', enc(compose)],
+    ['infra/secrets/app.sops.env', enc(await writeSops({ API_KEY: 'k$1' }, 'dotenv', [kp.recipient]))],
+    ['infra/secrets/more.sops.yaml', enc(await writeSops({ EXTRA: 'e', nested: { skipped: 'x' } }, 'yaml', [kp.recipient]))],
+    ['infra/secrets/conf.sops.json', enc(await writeSops({ a: 1 }, 'json', [kp.recipient]))],
+  ]);
+  const s = await renderStack({ files, branch: 'master', env: 'master', commit: 'b'.repeat(40), host: 'h', ageIdentities: [kp.identity] });
+  t.strictSame(s.services.app.environment, { API_KEY: 'k$1', EXTRA: 'e' });
+  t.strictSame(s.services.app.secretEnvironment, ['API_KEY', 'EXTRA']);
+  t.strictSame(JSON.parse(new TextDecoder().decode(s.secrets.conf.content)), { a: 1 });
+  const tampered = new Map(files);
+  tampered.set('infra/secrets/conf.sops.json', enc(new TextDecoder().decode(files.get('infra/secrets/conf.sops.json')).replace('"lastmodified": "2026-11-25T12:00:00Z"', '"lastmodified": "2026-11-25T12:00:01Z"')));
+  await t.rejects(renderStack({ files: tampered, branch: 'master', env: 'master', commit: 'b'.repeat(40), host: 'h', ageIdentities: [kp.identity] }),
+    { code: 'E_COMPOSE', message: /secrets\.conf\.file: cannot decrypt SOPS file infra\/secrets\/conf\.sops\.json/ });
+});
