@@ -60,6 +60,9 @@ export function isValidHostName(host: string): boolean {
   return HOST_NAME.test(host) && !host.includes('..');
 }
 
+const FIELDS = new Set(['v', 'seq', 'time', 'host', 'env', 'commit', 'action', 'result', 'detail', 'prev', 'key', 'sig']);
+const ACTIONS: ReadonlySet<string> = new Set(LOG_ACTIONS);
+
 /**
  * Checks a parsed line has the shape of an entry. Returns the reason it does not, or undefined.
  * (Shape only: chain and signature are checked by verify.ts.)
@@ -67,15 +70,14 @@ export function isValidHostName(host: string): boolean {
 export function entryShapeProblem(v: unknown): string | undefined {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'not a JSON object';
   const e = v as Record<string, unknown>;
-  const allowed = new Set(['v', 'seq', 'time', 'host', 'env', 'commit', 'action', 'result', 'detail', 'prev', 'key', 'sig']);
-  for (const k of Object.keys(e)) if (!allowed.has(k)) return `unknown field "${k}"`;
+  for (const k in e) if (!FIELDS.has(k)) return `unknown field "${k}"`;
   if (e.v !== 1) return `unsupported format version ${JSON.stringify(e.v)}`;
   if (!Number.isSafeInteger(e.seq) || (e.seq as number) < 1) return 'seq is not a positive integer';
   if (typeof e.time !== 'string' || Number.isNaN(Date.parse(e.time))) return 'time is not an ISO-8601 time';
   if (typeof e.host !== 'string' || !isValidHostName(e.host)) return 'host is missing or not a valid host name';
   if (typeof e.env !== 'string') return 'env is missing';
   if (e.commit !== undefined && typeof e.commit !== 'string') return 'commit is not a string';
-  if (!(LOG_ACTIONS as readonly string[]).includes(e.action as string)) return `unknown action ${JSON.stringify(e.action)}`;
+  if (!ACTIONS.has(e.action as string)) return `unknown action ${JSON.stringify(e.action)}`;
   if (!(LOG_RESULTS as readonly string[]).includes(e.result as string)) return `unknown result ${JSON.stringify(e.result)}`;
   if (e.detail !== undefined && (typeof e.detail !== 'object' || e.detail === null || Array.isArray(e.detail))) return 'detail is not an object';
   if (typeof e.prev !== 'string' || !/^[0-9a-f]{64}$/.test(e.prev)) return 'prev is not a sha256 hex digest';
