@@ -130,7 +130,7 @@ export class DockerRuntime implements Runtime {
   async build(req: BuildRequest, onLine?: (line: string) => void): Promise<void> {
     this.calls.writes++;
     const pack = tar.pack();
-    for (const [name, data] of req.context) pack.entry({ name, size: data.length, mode: 0o644 }, Buffer.from(data));
+    for (const [name, data] of req.context) pack.entry({ name, size: data.length, mode: req.executable?.has(name) ? 0o755 : 0o644 }, Buffer.from(data));
     pack.finalize();
     let stream: NodeJS.ReadableStream;
     try {
@@ -281,6 +281,19 @@ export class DockerRuntime implements Runtime {
     if (timedOut) { stream.destroy(); return { exitCode: -1, output: `timed out after ${timeoutMs} ms` }; }
     const info = await ex.inspect();
     return { exitCode: info.ExitCode ?? -1, output: demux(Buffer.concat(chunks)).slice(0, 2000) };
+  }
+
+  /** Removes networks and volumes carrying label=value (the demo's own, at its end). */
+  async removeByLabel(label: string, value: string): Promise<void> {
+    const filters = JSON.stringify({ label: [`${label}=${value}`] });
+    this.calls.reads += 2;
+    for (const n of await this.docker.listNetworks({ filters })) { this.calls.writes++; await this.docker.getNetwork(n.Id).remove().catch(() => undefined); }
+    for (const v of (await this.docker.listVolumes({ filters })).Volumes ?? []) { this.calls.writes++; await this.docker.getVolume(v.Name).remove().catch(() => undefined); }
+  }
+
+  async removeImage(ref: string): Promise<void> {
+    this.calls.writes++;
+    await this.docker.getImage(ref).remove({ force: true });
   }
 
   async logsTail(id: string, lines: number): Promise<string> {

@@ -70,6 +70,8 @@ export interface BuildRequest {
   tag: string;
   /** Files of the build context, path relative to the context → bytes. */
   context: Map<string, Uint8Array>;
+  /** Context files that are executable (git mode 100755); the rest are 0644. */
+  executable?: Set<string>;
   dockerfile: string;
   args: Record<string, string>;
   target?: string;
