@@ -42,7 +42,11 @@ export function hostileOptions(name: string, svc: Record<string, unknown>, allow
   });
   const volumes = Array.isArray(svc.volumes) ? svc.volumes : [];
   volumes.forEach((v, i) => {
-    if (!isPlainObject(v) || v.type !== 'bind' || typeof v.source !== 'string' || !v.source.startsWith('/')) return;
+    if (!isPlainObject(v) || v.type !== 'bind' || typeof v.source !== 'string') return;
+    // Relative sources resolve against the repo checkout on the host: they must stay inside it.
+    if (v.source === '~' || v.source.startsWith('~/')) { out.push({ path: at('volumes', i), reason: `bind mount of ${v.source} exposes the agent user's home directory; use a path inside the repository or an absolute path allowed in infra/autoinfra.yml under allow.bind_mounts` }); return; }
+    if (v.source === '..' || v.source.startsWith('../')) { out.push({ path: at('volumes', i), reason: `bind mount source ${v.source} leaves the repository checkout; use a path inside it or an absolute path allowed in infra/autoinfra.yml under allow.bind_mounts` }); return; }
+    if (!v.source.startsWith('/')) return;
     const src = path.normalize(v.source);
     const sensitive = src === '/' ? '/' : SENSITIVE_PATHS.find((s) => src === s || src.startsWith(s + '/') || s.startsWith(src + '/'));
     if (!sensitive) return;

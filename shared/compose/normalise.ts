@@ -17,6 +17,8 @@ export interface NormaliseContext {
 
 export function resolvePath(projectDir: string, p: string): string {
   if (p.startsWith('/')) return path.normalize(p);
+  // `~` is the agent user's home: kept as written (and refused as a bind source by hostile.ts).
+  if (p === '~' || p.startsWith('~/')) return p;
   return path.normalize(path.join(projectDir, p));
 }
 
