@@ -12,6 +12,7 @@ import { EdgeClient } from './edge/client.js';
 import { edgeControl } from './edge-control.js';
 import { Executor, type ExecutorOptions } from './executor/executor.js';
 import type { Recorder, RecordEntry } from './executor/recorder.js';
+import { SecretFiles } from './executor/secret-files.js';
 import { DeployLog } from './log/deploy-log.js';
 import { LogPublisher } from './log/publisher.js';
 import { RouteBook, type EdgeControl } from './routing.js';
@@ -93,6 +94,7 @@ export class Agent {
     this.render = { source: this.source, host: c.host, ageIdentities, addSecret: (v) => this.deployLog!.addSecret(v) };
     this.executor = new Executor({
       runtime, routes, recorder, store: this.store, clock: this.clock, logger: this.log, host: c.host,
+      secretFiles: new SecretFiles(path.join(c.runtimeDir, 'secrets'), this.log),
       readTree: (commit, prefix) => this.source!.readTree(commit, prefix), options: this.opts.executor,
     });
     await recorder.record({ env: '-', action: 'agent-start', result: 'info', detail: { version: process.env.npm_package_version } });

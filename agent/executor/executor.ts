@@ -16,6 +16,7 @@ import { isFailed, withFailure } from '../state/env-state.js';
 import type { StateStore } from '../state/store.js';
 import { HealthGateError, PreflightError, WatchRevertError } from './errors.js';
 import type { Recorder } from './recorder.js';
+import type { SecretFiles } from './secret-files.js';
 
 export interface ExecutorOptions {
   /** After a switch, watch the new colour this long before draining the old (default 120 s). */
@@ -47,6 +48,8 @@ export interface ExecutorDeps {
   clock: Clock;
   logger: Logger;
   host: string;
+  /** Compose secrets are materialised here (on a tmpfs) for bind mounts. */
+  secretFiles?: SecretFiles;
   /** Files of the repo at the stack's commit under a prefix (build contexts). */
   readTree?: (commit: string, prefix: string) => Promise<Map<string, Uint8Array>>;
   options?: Partial<ExecutorOptions>;
@@ -158,6 +161,7 @@ export class Executor {
     await store.save(state);
     await this.publishRoutes(stack, newLive, undefined);
     await this.drainAndRemove(stack, started, p, previous);
+    await this.deps.secretFiles?.prune(stack).catch((e) => this.log.warn(`secret files not pruned: ${describeError(e)}`));
     state = { ...state, operation: undefined };
     await store.save(state);
     await recorder.record({ env, commit, action: 'live', result: 'ok', detail: { services: Object.fromEntries(Object.entries(services).map(([k, v]) => [k, { colour: v.colour, image: v.image, digest: v.digest }])) } });
@@ -225,10 +229,17 @@ export class Executor {
     // A container of that name left by an interrupted attempt is not live (the planner checked): replace it.
     const stale = await runtime.inspect(containerName(stack.env, service.name, colour));
     if (stale) await runtime.remove(stale.id);
-    const c = await runtime.create(containerSpec({ stack, service, colour, host: this.deps.host }));
+    const secretFiles = await this.secretFilesFor(stack, service);
+    const c = await runtime.create(containerSpec({ stack, service, colour, host: this.deps.host, secretFiles }));
     await runtime.start(c.id);
     await recorder.record({ env: stack.env, commit: stack.commit, action: 'start', result: 'ok', detail: { service: service.name, colour, container: c.name } });
     return (await runtime.inspect(c.id)) ?? c;
+  }
+
+  private async secretFilesFor(stack: Stack, service: ServiceSpec): Promise<Record<string, string>> {
+    if (!service.secrets.length) return {};
+    if (!this.deps.secretFiles) throw new PreflightError(service.name, 'uses compose secrets but the agent has no runtime directory for them');
+    return this.deps.secretFiles.materialise(stack, service);
   }
 
   private async gate(env: string, commit: string, service: ServiceSpec, container: LiveContainer, colour: Colour): Promise<void> {
@@ -415,7 +426,7 @@ export class Executor {
         } else {
           if (target) await runtime.remove(target.id);
           await this.ensureNetworksAndVolumes(liveStack);
-          target = await runtime.create(containerSpec({ stack: liveStack, service: svc, colour: liveSvc.colour, host: this.deps.host }));
+          target = await runtime.create(containerSpec({ stack: liveStack, service: svc, colour: liveSvc.colour, host: this.deps.host, secretFiles: await this.secretFilesFor(liveStack, svc) }));
           await runtime.start(target.id);
         }
         // Route to it only once it answers again (its 127.0.0.1 port changed with the restart).

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { systemClock } from '../../agent/clock.js';
 import { Executor, type ExecutorOptions } from '../../agent/executor/executor.js';
 import { MemoryRecorder } from '../../agent/executor/recorder.js';
+import { SecretFiles } from '../../agent/executor/secret-files.js';
 import { silentLogger } from '../../agent/logger.js';
 import { RouteBook, type EdgeControl, type RouteTableData } from '../../agent/routing.js';
 import { DockerRuntime } from '../../agent/runtime/docker.js';
@@ -49,7 +50,7 @@ export async function reconcileFixture(name: string, options: Partial<ExecutorOp
   const store = new StateStore(stateDir);
   const logger = silentLogger();
   const routes = new RouteBook(edge, logger);
-  const make = () => new Executor({ runtime, routes, recorder, store, clock: systemClock, logger, host: 'test-host', options: { watchMs: 0, ...options } });
+  const make = () => new Executor({ runtime, routes, recorder, store, clock: systemClock, logger, host: 'test-host', secretFiles: new SecretFiles(path.join(stateDir, 'run-secrets'), logger), options: { watchMs: 0, ...options } });
   const fx: ReconcileFixture = {
     scope, stateDir, runtime, edge: edge as TableEdge, recorder, store, routes,
     executor: make(),

@@ -71,3 +71,27 @@ t.test('missing image fails pre-flight and touches nothing', async (t) => {
   t.equal(after?.state, 'running');
   t.same(await fx.get('production/web'), { status: 200, body: 'v1\n' });
 });
+
+t.test('compose secrets are mounted read-only from files of mode 0400, and pruned when unused', async (t) => {
+  const fx = await reconcileFixture('secrets');
+  t.teardown(() => fx.cleanup());
+  const { createHash } = await import('node:crypto');
+  const { statSync, readdirSync } = await import('node:fs');
+  const path = await import('node:path');
+  const secret = (text: string) => ({ name: 'api_key', content: Buffer.from(text), hash: createHash('sha256').update(text).digest('hex') });
+  const web = (v: string) => service('web', { version: v, secrets: [{ source: 'api_key', target: '/run/secrets/api_key' }] });
+  t.equal((await fx.executor.deploy(stack('production', 'c1', [web('v1')], { secrets: { api_key: secret('hunter2-one') } }))).result, 'live');
+  const c = await fx.runtime.inspect('ai-production-web-blue');
+  const read = await fx.runtime.exec(c!.id, ['cat', '/run/secrets/api_key'], 5000);
+  t.equal(read.output, 'hunter2-one');
+  const dir = path.join(fx.stateDir, 'run-secrets', 'production');
+  const [sub] = readdirSync(dir);
+  t.equal(statSync(path.join(dir, sub, 'api_key')).mode & 0o777, 0o400);
+  t.notMatch(JSON.stringify(fx.recorder.entries), /hunter2/, 'no secret value in the recorded actions');
+
+  // (render puts the secret's hash into the service hash; this hand-built stack changes the version)
+  t.equal((await fx.executor.deploy(stack('production', 'c2', [web('v2')], { secrets: { api_key: secret('hunter2-two') } }))).result, 'live');
+  const g = await fx.runtime.inspect('ai-production-web-green');
+  t.equal((await fx.runtime.exec(g!.id, ['cat', '/run/secrets/api_key'], 5000)).output, 'hunter2-two', 'the new colour reads the new value');
+  t.equal(readdirSync(dir).length, 1, 'the old secret file is gone once nothing uses it');
+});

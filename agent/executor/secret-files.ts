@@ -1,0 +1,53 @@
+// Compose `secrets:` for containers: decrypted bytes written, mode 0400, under the runtime dir
+// (a tmpfs: /run) and bind-mounted read-only. Never elsewhere on disk. Files are named by content
+// hash, so a changed secret is a new file and an old container keeps reading its own.
+import { access, chmod, mkdir, readdir, rm, statfs, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ServiceSpec, Stack } from '../../shared/stack/model.js';
+import type { Logger } from '../logger.js';
+
+const TMPFS_MAGIC = 0x01021994;
+
+export class SecretFiles {
+  private warned = false;
+  constructor(private readonly dir: string, private readonly logger: Logger) {}
+
+  /** Writes the secrets `service` uses; returns secret name → host path to bind-mount. */
+  async materialise(stack: Stack, service: ServiceSpec): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const mount of service.secrets) {
+      const secret = stack.secrets[mount.source];
+      if (!secret) continue;
+      const dir = path.join(this.dir, stack.env, secret.hash.slice(0, 32));
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await this.checkTmpfs();
+      const file = path.join(dir, mount.source);
+      // Same name + same content hash = same bytes: a running container may have it mounted.
+      if (!(await exists(file))) {
+        await writeFile(file, secret.content, { mode: 0o400 });
+        await chmod(file, mount.mode ?? 0o400);
+      }
+      out[mount.source] = file;
+    }
+    return out;
+  }
+
+  /** Removes the secret files of `env` that no live service of `stack` uses any more. */
+  async prune(stack: Stack): Promise<void> {
+    const keep = new Set(Object.values(stack.secrets).map((s) => s.hash.slice(0, 32)));
+    const envDir = path.join(this.dir, stack.env);
+    const entries = await readdir(envDir).catch(() => [] as string[]);
+    for (const e of entries) if (!keep.has(e)) await rm(path.join(envDir, e), { recursive: true, force: true });
+  }
+
+  private async checkTmpfs(): Promise<void> {
+    if (this.warned) return;
+    this.warned = true;
+    const s = await statfs(this.dir).catch(() => undefined);
+    if (s && s.type !== TMPFS_MAGIC) this.logger.warn(`${this.dir} is not on a tmpfs: decrypted compose secrets are written there (set runtime_dir to a tmpfs such as /run/autoinfra)`);
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(() => true, () => false);
+}
