@@ -1,7 +1,7 @@
 // The repo policy (infra/autoinfra.yml) as plain data.
 
 export interface Signer { key: string; name?: string; email?: string }
-export interface AgentKeys { signing_key?: string; age?: string }
+export interface AgentKeys { signing_key?: string; signing_keys?: string[]; age?: string }
 
 export interface PolicyAllow {
   privileged?: boolean;

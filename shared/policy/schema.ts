@@ -22,6 +22,7 @@ export const policySchema: JsonSchema = strict({
     description: 'agent hosts by name with their public keys',
     additionalProperties: strict({
       signing_key: { type: 'string', pattern: ED25519_KEY_ID_PATTERN, description: 'ed25519:<base64 raw public key> as printed by autoinfra keygen' },
+      signing_keys: { type: 'array', minItems: 1, items: { type: 'string', pattern: ED25519_KEY_ID_PATTERN }, description: 'several keys of one host, e.g. old and new during a key rotation (the log verifier accepts any of them)' },
       age: { type: 'string', pattern: AGE_RECIPIENT_PATTERN, description: 'an age1… recipient as printed by autoinfra keygen' },
     }),
   },
