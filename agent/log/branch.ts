@@ -1,8 +1,8 @@
 // The one place the deploy log touches isomorphic-git: a private bare store that mirrors the
 // remote `deploy-log` branch, reads its files as blobs, and writes commits without a work tree.
 import fs from 'node:fs';
-import git, { type TreeEntry } from 'isomorphic-git';
-import http from 'isomorphic-git/http/node';
+import git, { type GitHttpRequest, type GitHttpResponse, type HttpClient, type TreeEntry } from 'isomorphic-git';
+import nodeHttp from 'isomorphic-git/http/node';
 
 export const LOG_BRANCH = 'deploy-log';
 const REMOTE_REF = `refs/heads/${LOG_BRANCH}`;
@@ -11,11 +11,21 @@ const KNOWN_REF = `refs/heads/${LOG_BRANCH}`;
 
 const ZERO_OID = '0'.repeat(40);
 
+async function* once(body: Uint8Array): AsyncIterableIterator<Uint8Array> {
+  yield body;
+}
+
 function pushConflict(message: string): Error {
   return Object.assign(new Error(message), { code: 'GitPushError' });
 }
 
-export interface BranchOptions { gitdir: string; url: string; headers?: Record<string, string> }
+export interface BranchOptions {
+  gitdir: string;
+  url: string;
+  headers?: Record<string, string>;
+  /** isomorphic-git HTTP client (e.g. one with timeouts); default isomorphic-git/http/node. */
+  http?: HttpClient;
+}
 
 /** True for the two ways a concurrent pusher loses (notes: library-notes.md). */
 export function isPushConflict(e: unknown): boolean {
@@ -27,7 +37,30 @@ export class LogBranch {
   private initialised = false;
   // isomorphic-git re-reads every pack index on each call without a cache: keep one per store.
   private readonly cache: object = {};
-  constructor(private readonly o: BranchOptions) {}
+  private readonly http: HttpClient;
+  private readonly inner: HttpClient;
+  private advert?: { url: string; res: GitHttpResponse; body: Buffer };
+  constructor(private readonly o: BranchOptions) {
+    this.inner = o.http ?? nodeHttp;
+    this.http = { request: (req) => this.request(req) };
+  }
+
+  // The ref listing of fetchTip() and the discovery step of the fetch that follows are the same
+  // GET: the second is answered from the first (one request less per round, and the fetch is
+  // guaranteed to see the tip the listing saw).
+  private async request(req: GitHttpRequest): Promise<GitHttpResponse> {
+    const isAdvert = (req.method ?? 'GET') === 'GET' && req.url.endsWith('/info/refs?service=git-upload-pack');
+    const kept = this.advert;
+    this.advert = undefined;
+    if (isAdvert && kept && kept.url === req.url) return { ...kept.res, body: once(kept.body) };
+    const res = await this.inner.request(req);
+    if (!isAdvert || res.statusCode !== 200 || !res.body) return res;
+    const chunks: Uint8Array[] = [];
+    for await (const c of res.body) chunks.push(c);
+    const body = Buffer.concat(chunks);
+    this.advert = { url: req.url, res, body };
+    return { ...res, body: once(body) };
+  }
 
   // A fresh object per call: isomorphic-git adds `Git-Protocol` to the headers it is given, which
   // would then break a later protocol-v1 push on the same object.
@@ -45,20 +78,18 @@ export class LogBranch {
   /** The remote tip of deploy-log (fetched into the store), or undefined when the branch does not exist. */
   async fetchTip(): Promise<string | undefined> {
     await this.init();
-    const refs = await git.listServerRefs({ http, url: this.o.url, headers: this.headers(), prefix: REMOTE_REF, protocolVersion: 1 });
+    const refs = await git.listServerRefs({ http: this.http, url: this.o.url, headers: this.headers(), prefix: REMOTE_REF, protocolVersion: 1 });
     const tip = refs.find((r) => r.ref === REMOTE_REF)?.oid;
-    if (!tip) return undefined;
-    if (!(await this.has(tip))) {
-      try {
-        await git.fetch({ fs, cache: this.cache, http, gitdir: this.o.gitdir, remote: 'origin', ref: LOG_BRANCH, singleBranch: true, tags: false, headers: this.headers() });
-        await this.setKnownTip(tip);
-      } catch (e) {
-        // isomorphic-git 1.44 cannot fetch from a repo whose HEAD names a branch with no commits.
-        if ((e as { code?: string }).code === 'NotFoundError' && (e as { data?: { what?: string } }).data?.what === 'HEAD') {
-          throw new Error(`cannot fetch ${LOG_BRANCH}: the repository's HEAD (default branch) has no commits; push the default branch first`, { cause: e });
-        }
-        throw e;
+    if (!tip || (await this.has(tip))) { this.advert = undefined; return tip; }
+    try {
+      await git.fetch({ fs, cache: this.cache, http: this.http, gitdir: this.o.gitdir, remote: 'origin', ref: LOG_BRANCH, singleBranch: true, tags: false, headers: this.headers() });
+      await this.setKnownTip(tip);
+    } catch (e) {
+      // isomorphic-git 1.44 cannot fetch from a repo whose HEAD names a branch with no commits.
+      if ((e as { code?: string }).code === 'NotFoundError' && (e as { data?: { what?: string } }).data?.what === 'HEAD') {
+        throw new Error(`cannot fetch ${LOG_BRANCH}: the repository's HEAD (default branch) has no commits; push the default branch first`, { cause: e });
       }
+      throw e;
     }
     return tip;
   }
@@ -74,7 +105,7 @@ export class LogBranch {
   /** Fetches another branch (e.g. production, for the pinned keys); its commit, or undefined. */
   async fetchBranch(ref: string): Promise<string | undefined> {
     await this.init();
-    const r = await git.fetch({ fs, cache: this.cache, http, gitdir: this.o.gitdir, remote: 'origin', ref, singleBranch: true, depth: 1, tags: false, headers: this.headers() });
+    const r = await git.fetch({ fs, cache: this.cache, http: this.http, gitdir: this.o.gitdir, remote: 'origin', ref, singleBranch: true, depth: 1, tags: false, headers: this.headers() });
     return r.fetchHead ?? undefined;
   }
 
@@ -131,7 +162,7 @@ export class LogBranch {
     let movedTo: string | undefined;
     try {
       const res = await git.push({
-        fs, cache: this.cache, http, gitdir: this.o.gitdir, url: this.o.url, ref: OUT_REF, remoteRef: REMOTE_REF, force: false, headers: this.headers(),
+        fs, cache: this.cache, http: this.http, gitdir: this.o.gitdir, url: this.o.url, ref: OUT_REF, remoteRef: REMOTE_REF, force: false, headers: this.headers(),
         onPrePush: ({ remoteRef }) => {
           const expected = parent ?? ZERO_OID;
           if (remoteRef.oid !== expected) movedTo = remoteRef.oid;

@@ -3,7 +3,7 @@
 // a push never doubles a line) → regenerate README.md → commit without a work tree → fast-forward
 // push. A lost race (another host pushed first) refetches and rebuilds with jittered exponential
 // backoff; an unreachable git host just leaves entries queued until it answers again.
-import type { TreeEntry } from 'isomorphic-git';
+import type { HttpClient, TreeEntry } from 'isomorphic-git';
 import { AutoinfraError, describeError } from '../../shared/errors.js';
 import type { LogEntry } from '../../shared/log/entry.js';
 import { foldSummary, renderReadme, type HostSummary, type ReadmeRow } from '../../shared/log/readme.js';
@@ -25,6 +25,10 @@ export interface LogPublisherOptions {
   url: string;
   /** e.g. `{ Authorization: 'Basic …' }`; never logged. */
   headers?: Record<string, string>;
+  /** isomorphic-git HTTP client, e.g. one with request timeouts; default isomorphic-git/http/node (no timeout). */
+  http?: HttpClient;
+  /** stop() waits at most this long for a push in flight (it is retried after the restart). */
+  stopTimeoutMs?: number;
   /** The publisher's own bare git store. */
   dir: string;
   host: string;
@@ -44,7 +48,7 @@ export interface LogPublisherOptions {
   onPublished?: (lastSeq: number) => void;
 }
 
-const defaults = Object.freeze({ batchMs: 500, backoffMs: 250, maxBackoffMs: 60_000, maxAttempts: 50 });
+const defaults = Object.freeze({ batchMs: 500, backoffMs: 250, maxBackoffMs: 60_000, maxAttempts: 50, stopTimeoutMs: 5000 });
 
 interface HostCache { bytes: number; summary: HostSummary }
 
@@ -62,7 +66,7 @@ export class LogPublisher {
 
   constructor(opts: LogPublisherOptions) {
     this.o = { ...defaults, ...opts } as LogPublisherOptions & typeof defaults;
-    this.branch = new LogBranch({ gitdir: opts.dir, url: opts.url, headers: opts.headers });
+    this.branch = new LogBranch({ gitdir: opts.dir, url: opts.url, headers: opts.headers, http: opts.http });
   }
 
   /** Entries in the local queue the remote is not known to have (all of them until the first fetch). */
@@ -81,7 +85,9 @@ export class LogPublisher {
     this.running = false;
     this.unsubscribe?.();
     for (const w of [...this.wakeOnStop]) w();
-    await this.loopDone;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, this.o.stopTimeoutMs); });
+    await Promise.race([this.loopDone, timeout]).finally(() => clearTimeout(timer));
   }
 
   /** Pushes everything queued now; retries lost races, throws when the git host cannot be reached. */
