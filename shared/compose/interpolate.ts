@@ -81,25 +81,35 @@ function substitute(expr: string, whole: string, lookup: Lookup, onUnset?: (name
 export interface InterpolationProblem { path: KeyPath; reason: string }
 
 /**
- * Interpolates every string value of a parsed compose file in place-free fashion (returns a copy).
- * Problems are collected with their key path; the offending value is left as written.
+ * Interpolates every string value of a parsed compose file (returns a copy; strings without `$`
+ * and non-strings are shared). Problems are collected with their key path; the offending value
+ * is left as written.
  */
 export function interpolateTree(v: unknown, lookup: Lookup, problems: InterpolationProblem[], path: KeyPath = [], onUnset?: (name: string, path: KeyPath) => void): unknown {
-  if (typeof v === 'string') {
-    if (!v.includes('$')) return v;
-    try {
-      return interpolateString(v, lookup, onUnset && ((n) => onUnset(n, path)));
-    } catch (e) {
-      if (e instanceof TemplateError) { problems.push({ path, reason: e.reason }); return v; }
-      throw e;
+  // One mutable path for the walk; copied only when a problem or warning needs it.
+  const stack: KeyPath = [...path];
+  const visit = (x: unknown): unknown => {
+    if (typeof x === 'string') {
+      if (!x.includes('$')) return x;
+      try {
+        return interpolateString(x, lookup, onUnset && ((n) => onUnset(n, [...stack])));
+      } catch (e) {
+        if (e instanceof TemplateError) { problems.push({ path: [...stack], reason: e.reason }); return x; }
+        throw e;
+      }
     }
-  }
-  if (v instanceof Override) return new Override(interpolateTree(v.value, lookup, problems, path, onUnset));
-  if (Array.isArray(v)) return v.map((x, i) => interpolateTree(x, lookup, problems, [...path, i], onUnset));
-  if (isPlainObject(v)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = interpolateTree(x, lookup, problems, [...path, k], onUnset);
-    return out;
-  }
-  return v;
+    if (x instanceof Override) return new Override(visit(x.value));
+    if (Array.isArray(x)) {
+      const out = new Array<unknown>(x.length);
+      for (let i = 0; i < x.length; i++) { stack.push(i); out[i] = visit(x[i]); stack.pop(); }
+      return out;
+    }
+    if (isPlainObject(x)) {
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(x)) { stack.push(k); out[k] = visit(x[k]); stack.pop(); }
+      return out;
+    }
+    return x;
+  };
+  return visit(v);
 }
