@@ -7,7 +7,7 @@ import path from 'node:path';
 import { startGitServer } from '../../helpers/git-server.js';
 import { runAutoinfra } from '../../helpers/cli.js';
 import { silentLogger } from '../../../agent/logger.js';
-import { DeployLog } from '../../../agent/log/deploy-log.js';
+import { DeployLog, logPaths } from '../../../agent/log/deploy-log.js';
 import { LogPublisher } from '../../../agent/log/publisher.js';
 import { keyId } from '../../../shared/log/keys.js';
 
@@ -69,3 +69,18 @@ t.test('log verify and log show', async (t) => {
   const lines = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { host: string; seq: number });
   t.ok(lines.length >= 1 && lines.every((e) => e.host === 'b'), '--host and --since filter');
 });
+
+t.test('log show without --repo/--dir reads this host\'s local queue (state_dir from agent.yml)', async (t) => {
+  const root = mkdtempSync(path.join(tmpdir(), 'ai-log-cli-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const log = await DeployLog.open({ dir: logPaths(root).queue, host: 'web-1', signingKey: privateKey, clock: { now: () => Date.parse('2026-11-25T09:00:00Z') }, logger: silentLogger() });
+  await log.append({ env: '-', action: 'agent-start', result: 'info', detail: { version: '0.1.0' } });
+  await log.close();
+  const config = path.join(root, 'agent.yml');
+  writeFileSync(config, `host: web-1\nrepo:\n  url: https://git.example.org/team/app.git\nstate_dir: ${root}\n`);
+  const r = await runAutoinfra(['--config', config, 'log', 'show']);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /2026-11-25T09:00:00.000Z {2}web-1 {2}#1 +- {2}agent-start {2}info/);
+});
+
