@@ -148,3 +148,33 @@ t.test('TLS listener with certificate files; X-Forwarded-Proto https', async (t)
   t.equal(echo.name, 'blue');
   t.equal(echo.headers['x-forwarded-proto'], 'https');
 });
+
+t.test('client gone mid-request: the upstream request is aborted and in-flight returns to 0', async (t) => {
+  await client.apply(table(20, blue.address));
+  let upstreamClosed = false;
+  const closedSeen = new Promise<void>((resolve) => {
+    blue.server.once('request', (_req, res) => { res.once('close', () => { upstreamClosed = true; resolve(); }); });
+  });
+  const http = await import('node:http');
+  const req = http.request({ host: '127.0.0.1', port, path: '/slow?ms=5000', headers: { host: 'web.test' }, agent: false });
+  req.on('error', () => undefined);
+  req.end();
+  await new Promise((r) => setTimeout(r, 150));
+  t.equal((await client.stats()).upstreams[blue.address].inFlight, 1);
+  req.destroy();
+  await Promise.race([closedSeen, new Promise((r) => setTimeout(r, 3000))]);
+  t.ok(upstreamClosed, 'the upstream saw its request go away');
+  t.equal(await client.waitDrained(blue.address, { timeoutMs: 2000 }), true);
+});
+
+t.test('Expect: 100-continue upload is answered with 100 and streamed', async (t) => {
+  const http = await import('node:http');
+  const body = await new Promise<string>((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method: 'PUT', path: '/upload', headers: { host: 'web.test', expect: '100-continue', 'content-length': '5000' }, agent: false }, (res) => {
+      let b = ''; res.on('data', (c) => { b += c; }); res.on('end', () => resolve(b));
+    });
+    req.on('continue', () => req.end('z'.repeat(5000)));
+    req.on('error', reject);
+  });
+  t.same(JSON.parse(body), { name: 'blue', bytes: 5000 });
+});
