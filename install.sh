@@ -184,12 +184,15 @@ branches:
   production: $(yaml_str "${BRANCH_PRODUCTION:-production}")
   master: $(yaml_str "${BRANCH_MASTER:-master}")
 state_dir: $(yaml_str "$STATE_DIR")
+# The agent's own tmpfs dir (decrypted compose secrets, 0700 root), apart from the edge's.
+runtime_dir: "/run/autoinfra-agent"
 keys:
   signing: $(yaml_str "$KEYS_DIR/signing.key")
   age: $(yaml_str "$KEYS_DIR/age.key")
 edge:
   # Under systemd the edge gets these sockets from autoinfra-edge.socket (socket activation).
   listen: [${listen_yaml%, }]
+  control_socket: "/run/autoinfra/edge.sock"
 EOF
 )
   if [ -f "$CONFIG_FILE" ]; then
@@ -481,7 +484,7 @@ fi
     echo "Status:                   autoinfra status"
   else
     echo "Not started. Without systemd, run the edge and the agent in the foreground (as root):"
-    echo "  mkdir -p /run/autoinfra"
+    echo "  mkdir -p /run/autoinfra /run/autoinfra-agent"
     echo "  $CLI edge --config $CONFIG_FILE &"
     echo "  $CLI agent --config $CONFIG_FILE"
     if systemd_running && [ "$UNIT_DIR" = /etc/systemd/system ]; then
