@@ -105,8 +105,11 @@ export interface ServiceSpec {
   /** Anything else compose allows that maps 1:1 to container settings (cap_add, tmpfs, ulimits, ...). */
   extra: Record<string, unknown>;
   x: ServiceExtension;
-  /** sha256 over the normalised definition + image reference + secret content hashes. */
+  /** sha256 over the normalised definition + image reference + secret content hashes
+   *  (+ the registry digest of the tag, for `pull_policy: always`). */
   hash: string;
+  /** For `pull_policy: always`: the digest the tag pointed at when the commit was deployed. */
+  remoteDigest?: string;
 }
 
 export interface VolumeSpec { name: string; external: boolean; driver?: string; labels: Record<string, string>; seed?: 'production' }
@@ -130,4 +133,6 @@ export interface Stack {
   volumes: Record<string, VolumeSpec>;
   networks: Record<string, NetworkSpec>;
   secrets: Record<string, SecretSpec>;
+  /** Registry host → credentials from the repo's encrypted infra/secrets/registries.* (in memory only). */
+  registries?: Record<string, { username: string; password: string }>;
 }
