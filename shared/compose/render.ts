@@ -159,7 +159,9 @@ export async function renderStack(input: RenderInput): Promise<Stack> {
     const n = raw as Obj;
     networks[k] = { name: typeof n.name === 'string' ? n.name : k, external: n.external === true, internal: n.internal === true, labels: (n.labels as Record<string, string>) ?? {} };
   }
-  return { env: input.env, branch: input.branch, commit: input.commit, project: input.env, services, volumes, networks, secrets };
+  const stack: Stack = { env: input.env, branch: input.branch, commit: input.commit, project: input.env, services, volumes, networks, secrets };
+  if (loaded.warnings.length) stack.warnings = loaded.warnings;
+  return stack;
 }
 
 function hasFilesUnder(files: Map<string, Uint8Array>, dir: string): boolean {

@@ -81,6 +81,9 @@ t.test('renders the stack of an environment on this host', async (t) => {
   t.equal(new TextDecoder().decode(s.secrets.db_pw.content), 'db-password');
   t.equal(s.volumes.data.seed, 'production');
   t.equal(s.project, 'production');
+  t.equal(s.warnings, undefined, 'no warnings');
+  const unset = await renderStack(await input({}, { 'infra/docker-compose-env-production.yml': 'services: {web: {environment: {MODE: "${UNSET_MODE}"}}}' }));
+  t.strictSame(unset.warnings, ['The "UNSET_MODE" variable is not set. Defaulting to a blank string.']);
 });
 
 t.test('previews use the preview overlay', async (t) => {
