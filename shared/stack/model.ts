@@ -135,4 +135,6 @@ export interface Stack {
   secrets: Record<string, SecretSpec>;
   /** Registry host → credentials from the repo's encrypted infra/secrets/registries.* (in memory only). */
   registries?: Record<string, { username: string; password: string }>;
+  /** Non-fatal notes from rendering (e.g. `The "X" variable is not set. Defaulting to a blank string.`); never secret values. */
+  warnings?: string[];
 }
