@@ -164,6 +164,30 @@ export async function renderStack(input: RenderInput): Promise<Stack> {
   return stack;
 }
 
+/**
+ * The build-context directories (repo-relative) the compose files of `input` name, so that a
+ * caller that read only `infra/` can read those too before calling renderStack. Best effort:
+ * invalid files give [] (renderStack reports their problems).
+ */
+export function buildContextsOf(input: Pick<RenderInput, 'files' | 'branch' | 'env' | 'processEnv'>): string[] {
+  const text = (p: string): string | undefined => { const b = input.files.get(p); return b === undefined ? undefined : decoder.decode(b); };
+  const base = text(BASE_FILE);
+  if (base === undefined) return [];
+  const files: ComposeSource[] = [{ file: BASE_FILE, text: base }];
+  const overlay = text(overlayFileFor(input.branch, input.env));
+  if (overlay !== undefined) files.push({ file: overlayFileFor(input.branch, input.env), text: overlay });
+  const envText = text(`${PROJECT_DIR}/.env`);
+  try {
+    const { model } = loadCompose({ files, projectDir: PROJECT_DIR, readFile: text, processEnv: input.processEnv ?? {}, partial: true, allow: { privileged: true, host_namespaces: ['network', 'pid', 'ipc', 'uts', 'userns', 'cgroup'], capabilities: ['ALL'], devices: true, bind_mounts: ['/'], unconfined: true },
+      envFile: envText === undefined ? undefined : { file: `${PROJECT_DIR}/.env`, text: envText } });
+    const dirs = new Set<string>();
+    for (const svc of Object.values(model.services as Record<string, Obj>)) if (isPlainObject(svc.build) && typeof svc.build.context === 'string') dirs.add(svc.build.context);
+    return [...dirs].sort();
+  } catch {
+    return [];
+  }
+}
+
 function hasFilesUnder(files: Map<string, Uint8Array>, dir: string): boolean {
   const prefix = dir.replace(/\/$/, '') + '/';
   for (const p of files.keys()) if (p.startsWith(prefix)) return true;

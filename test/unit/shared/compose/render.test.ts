@@ -202,3 +202,9 @@ secrets:
   await t.rejects(renderStack({ files: tampered, branch: 'master', env: 'master', commit: 'b'.repeat(40), host: 'h', ageIdentities: [kp.identity] }),
     { code: 'E_COMPOSE', message: /secrets\.conf\.file: cannot decrypt SOPS file infra\/secrets\/conf\.sops\.json/ });
 });
+
+t.test('buildContextsOf names the directories a caller must read besides infra/', async (t) => {
+  const { buildContextsOf } = await import('../../../../shared/compose/render.js');
+  t.strictSame(buildContextsOf({ files: await files(), branch: 'production', env: 'production' }), ['app']);
+  t.strictSame(buildContextsOf({ files: new Map(), branch: 'production', env: 'production' }), []);
+});
