@@ -13,6 +13,7 @@ import { edgeControl } from './edge-control.js';
 import { Executor, type ExecutorOptions } from './executor/executor.js';
 import type { Recorder, RecordEntry } from './executor/recorder.js';
 import { SecretFiles } from './executor/secret-files.js';
+import { loadDockerConfigFile } from './registry/credentials.js';
 import { DeployLog } from './log/deploy-log.js';
 import { LogPublisher } from './log/publisher.js';
 import { RouteBook, type EdgeControl } from './routing.js';
@@ -91,10 +92,13 @@ export class Agent {
     const edge = this.opts.edge ?? edgeControl(new EdgeClient({ controlSocket: c.edge.controlSocket, routesFile: c.edge.routesFile }));
     const routes = new RouteBook(edge, this.log);
     this.source = gitSourceFor(c, this.clock, this.log);
+    const registryCredentials = c.registries.authFile ? await loadDockerConfigFile(c.registries.authFile) : undefined;
+    for (const cred of registryCredentials?.values() ?? []) this.deployLog.addSecret(cred.password);
     this.render = { source: this.source, host: c.host, ageIdentities, addSecret: (v) => this.deployLog!.addSecret(v) };
     this.executor = new Executor({
       runtime, routes, recorder, store: this.store, clock: this.clock, logger: this.log, host: c.host,
       secretFiles: new SecretFiles(path.join(c.runtimeDir, 'secrets'), this.log),
+      registryCredentials,
       readTree: (commit, prefix) => this.source!.readTree(commit, prefix), options: this.opts.executor,
     });
     await recorder.record({ env: '-', action: 'agent-start', result: 'info', detail: { version: process.env.npm_package_version } });
@@ -198,7 +202,7 @@ export class Agent {
       return;
     }
     const outcome = await this.executor!.deploy(stack);
-    if (outcome.result === 'live' || outcome.result === 'unchanged') this.liveStacks.set(env, stack);
+    if (outcome.result === 'live' || outcome.result === 'unchanged') this.liveStacks.set(env, outcome.stack);
   }
 
   /** Drift repair, at most once per interval per environment, never during an operation. */

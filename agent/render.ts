@@ -1,6 +1,9 @@
 // Render at a commit: the repo's infra/ tree from the object store → the environment's Stack.
 // Secret values found on the way are handed to the deploy log so they can never appear in it.
 import { renderStack } from '../shared/compose/render.js';
+import { decryptAge } from '../shared/secrets/age.js';
+import { decryptSops } from '../shared/secrets/sops.js';
+import { parseDockerConfig } from './registry/credentials.js';
 import type { Stack } from '../shared/stack/model.js';
 import type { GitSource } from './source/git-source.js';
 
@@ -16,6 +19,11 @@ export async function renderAt(ctx: RenderContext, env: string, branch: string, 
   const files = await ctx.source.readTree(commit, 'infra/');
   // The agent's own environment is not the app's: interpolation sees infra/.env only.
   const stack = await renderStack({ files, branch, env, commit, host: ctx.host, processEnv: {}, ageIdentities: ctx.ageIdentities });
+  const registries = await repoRegistryCredentials(files, ctx.ageIdentities);
+  if (registries) {
+    stack.registries = Object.fromEntries(registries);
+    for (const c of registries.values()) ctx.addSecret?.(c.password);
+  }
   if (ctx.addSecret) {
     for (const svc of Object.values(stack.services)) for (const name of svc.secretEnvironment) if (svc.environment[name]) ctx.addSecret(svc.environment[name]);
     for (const s of Object.values(stack.secrets)) {
@@ -24,4 +32,19 @@ export async function renderAt(ctx: RenderContext, env: string, branch: string, 
     }
   }
   return stack;
+}
+
+/** Registry credentials the repo owners manage: infra/secrets/registries.age (Docker config.json
+ *  content) or registries.sops.json|yaml (the same shape), encrypted for the hosts. */
+async function repoRegistryCredentials(files: Map<string, Uint8Array>, identities: string[]) {
+  for (const name of ['registries.age', 'registries.sops.json', 'registries.sops.yaml', 'registries.sops.yml']) {
+    const file = `infra/secrets/${name}`;
+    const data = files.get(file);
+    if (!data) continue;
+    const text = name.endsWith('.age')
+      ? Buffer.from(await decryptAge(file, data, identities)).toString('utf8')
+      : JSON.stringify((await decryptSops(file, data, identities)).tree);
+    return parseDockerConfig(file, text);
+  }
+  return undefined;
 }

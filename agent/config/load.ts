@@ -42,6 +42,7 @@ interface RawConfig {
   edge?: { listen?: string[]; tls?: { listen: string; cert: string; key: string }[]; control_socket?: string; routes_file?: string };
   api?: { listen?: string };
   deploy?: { watch?: string | number; drift_interval?: string | number };
+  registries?: { auth_file?: string };
   log?: { format?: 'text' | 'json'; level?: 'error' | 'warn' | 'info' | 'debug' };
 }
 
@@ -126,6 +127,7 @@ function resolve(file: string, raw: RawConfig): AgentConfig {
       routesFile: raw.edge?.routes_file ?? path.join(stateDir, defaults.edge.routesFile),
     },
     api: { ...defaults.api, ...raw.api },
+    registries: { authFile: raw.registries?.auth_file },
     deploy: {
       watchMs: raw.deploy?.watch !== undefined ? parseDuration(raw.deploy.watch)! : defaults.deploy.watchMs,
       driftIntervalMs: raw.deploy?.drift_interval !== undefined ? parseDuration(raw.deploy.drift_interval)! : defaults.deploy.driftIntervalMs,

@@ -80,6 +80,11 @@ export const agentConfigSchema = {
       additionalProperties: false,
       properties: { listen: str },
     },
+    registries: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { auth_file: str },
+    },
     deploy: {
       type: 'object',
       additionalProperties: false,
@@ -110,6 +115,8 @@ export interface AgentConfig {
   docker: { socket: string };
   edge: { listen: string[]; tls: { listen: string; cert: string; key: string }[]; controlSocket: string; routesFile: string };
   api: { listen: string };
+  /** Docker config.json-format file with registry credentials (`docker login` output). */
+  registries: { authFile?: string };
   /** watchMs: post-switch watch window; driftIntervalMs: how often live containers are checked. */
   deploy: { watchMs: number; driftIntervalMs: number };
   log: { format: 'text' | 'json'; level: 'error' | 'warn' | 'info' | 'debug' };

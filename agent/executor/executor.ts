@@ -17,6 +17,10 @@ import type { StateStore } from '../state/store.js';
 import { HealthGateError, PreflightError, WatchRevertError } from './errors.js';
 import type { Recorder } from './recorder.js';
 import type { SecretFiles } from './secret-files.js';
+import { authFor, mergeCredentials, type RegistryCredentials } from '../registry/credentials.js';
+import { parseImageRef, repoDigestOf } from '../registry/image-ref.js';
+import { remoteDigest } from '../registry/remote-digest.js';
+import { createHash } from 'node:crypto';
 
 export interface ExecutorOptions {
   /** After a switch, watch the new colour this long before draining the old (default 120 s). */
@@ -48,6 +52,8 @@ export interface ExecutorDeps {
   clock: Clock;
   logger: Logger;
   host: string;
+  /** Registry credentials from the agent's own file (the repo's, in the stack, win per registry). */
+  registryCredentials?: RegistryCredentials;
   /** Compose secrets are materialised here (on a tmpfs) for bind mounts. */
   secretFiles?: SecretFiles;
   /** Files of the repo at the stack's commit under a prefix (build contexts). */
@@ -56,8 +62,8 @@ export interface ExecutorDeps {
 }
 
 export type DeployOutcome =
-  | { result: 'live'; commit: string; plan: Plan }
-  | { result: 'unchanged'; commit: string; plan: Plan }
+  | { result: 'live'; commit: string; plan: Plan; stack: Stack }
+  | { result: 'unchanged'; commit: string; plan: Plan; stack: Stack }
   | { result: 'failed'; commit: string; reason: string; error: AutoinfraError | Error }
   | { result: 'skipped'; commit: string; reason: string };
 
@@ -80,6 +86,13 @@ export class Executor {
 
     const env = stack.env;
     const commit = stack.commit;
+    // `pull_policy: always`: what the tag points at now is part of the service's identity, so a
+    // moved tag redeploys and an unchanged one does not.
+    try {
+      stack = await this.withRemoteDigests(stack);
+    } catch (e) {
+      return this.fail(state, commit, e, 'preflight');
+    }
     let p: Plan;
     try {
       p = plan(stack, await this.deps.runtime.list(env), state);
@@ -98,7 +111,7 @@ export class Executor {
       state = { ...state, live: { commit, since: state.live?.since ?? new Date(this.deps.clock.now()).toISOString(), services: state.live?.services ?? {} } };
       await store.save(state);
       await recorder.record({ env, commit, action: 'live', result: 'ok', detail: { unchanged: true } });
-      return { result: 'unchanged', commit, plan: p };
+      return { result: 'unchanged', commit, plan: p, stack };
     }
 
     // 2. Journal, networks, volumes.
@@ -132,7 +145,7 @@ export class Executor {
     }
     for (const s of started) {
       const info = await this.deps.runtime.imageInfo(s.service.image).catch(() => undefined);
-      services[s.service.name] = { colour: s.action.toColour!, hash: s.service.hash, container: s.container.name, image: s.service.image, digest: info?.digests[0] };
+      services[s.service.name] = { colour: s.action.toColour!, hash: s.service.hash, container: s.container.name, image: s.service.image, digest: info && repoDigestOf(s.service.image, info.digests) };
     }
     const newLive = { commit, since: new Date(this.deps.clock.now()).toISOString(), services };
     try {
@@ -166,7 +179,23 @@ export class Executor {
     await store.save(state);
     await recorder.record({ env, commit, action: 'live', result: 'ok', detail: { services: Object.fromEntries(Object.entries(services).map(([k, v]) => [k, { colour: v.colour, image: v.image, digest: v.digest }])) } });
     this.log.info(`${env} is live at ${commit.slice(0, 12)}`, { env, commit });
-    return { result: 'live', commit, plan: p };
+    return { result: 'live', commit, plan: p, stack };
+  }
+
+  private credentials(stack: Stack): RegistryCredentials {
+    return mergeCredentials(this.deps.registryCredentials, new Map(Object.entries(stack.registries ?? {})));
+  }
+
+  private async withRemoteDigests(stack: Stack): Promise<Stack> {
+    const always = Object.values(stack.services).filter((s) => s.pullPolicy === 'always' && !s.build);
+    if (!always.length) return stack;
+    const creds = this.credentials(stack);
+    const services = { ...stack.services };
+    for (const svc of always) {
+      const digest = await remoteDigest(svc.image, creds.get(parseImageRef(svc.image).registry)).catch((e) => { throw new PreflightError(svc.name, describeError(e), { image: svc.image }); });
+      services[svc.name] = { ...svc, remoteDigest: digest, hash: createHash('sha256').update(`${svc.hash}\n${digest}`).digest('hex') };
+    }
+    return { ...stack, services };
   }
 
   /** Makes the images of `services` (default: all) present; throws PreflightError naming the service. */
@@ -189,15 +218,18 @@ export class Executor {
         await this.deps.recorder.record({ env: stack.env, commit: stack.commit, action: 'build', result: 'ok', detail: { service: svc.name, image: svc.image } });
         continue;
       }
-      const present = await runtime.imageExists(svc.image);
+      const local = await runtime.imageInfo(svc.image);
       if (svc.pullPolicy === 'never') {
-        if (!present) throw new PreflightError(svc.name, `image ${svc.image} is not on this host and pull_policy is never`, { image: svc.image });
+        if (!local) throw new PreflightError(svc.name, `image ${svc.image} is not on this host and pull_policy is never`, { image: svc.image });
         continue;
       }
-      if (present && svc.pullPolicy !== 'always') continue;
+      const ref = parseImageRef(svc.image);
+      if (local && svc.pullPolicy !== 'always') continue;
+      if (local && svc.remoteDigest && local.digests.some((d) => d.endsWith(`@${svc.remoteDigest}`))) continue; // tag unchanged: no pull
       let lastLog = 0;
       try {
         await runtime.pull(svc.image, {
+          auth: authFor(this.credentials(stack), ref.registry),
           onProgress: (p) => {
             const now = this.deps.clock.now();
             if (now - lastLog < 2000) return;
@@ -206,10 +238,10 @@ export class Executor {
           },
         });
       } catch (e) {
-        throw new PreflightError(svc.name, describeError(e), { image: svc.image });
+        throw new PreflightError(svc.name, `pull of ${svc.image} from registry ${ref.registry} failed: ${pullFailure(describeError(e))}`, { image: svc.image, registry: ref.registry });
       }
       const info = await runtime.imageInfo(svc.image);
-      await this.deps.recorder.record({ env: stack.env, commit: stack.commit, action: 'pull', result: 'ok', detail: { service: svc.name, image: svc.image, digest: info?.digests[0] } });
+      await this.deps.recorder.record({ env: stack.env, commit: stack.commit, action: 'pull', result: 'ok', detail: { service: svc.name, image: svc.image, digest: info && repoDigestOf(svc.image, info.digests) } });
     }
   }
 
@@ -442,4 +474,14 @@ export class Executor {
     if (repaired) await this.publishRoutes(liveStack, state.live, undefined).catch(() => undefined);
     return repaired;
   }
+}
+
+/** The engine's pull errors, said the way an operator acts on them. */
+export function pullFailure(message: string): string {
+  const m = message.replace(/^image \S+: pull failed: /, '');
+  if (/unauthorized|authentication required|no basic auth credentials|denied/i.test(m)) return `credentials missing or refused (${m})`;
+  if (/manifest unknown|not found|does not exist/i.test(m)) return `tag or repository not found (${m})`;
+  if (/no space left on device/i.test(m)) return `disk full on this host (${m})`;
+  if (/connection refused|no such host|i\/o timeout|dial tcp|TLS handshake/i.test(m)) return `registry unreachable (${m})`;
+  return m;
 }
