@@ -156,6 +156,8 @@ export class EdgeServer {
     }
     if (p.inFlight > 0) this.#d.logger.warn('stop: requests still in flight at the deadline were cut', { inFlight: p.inFlight });
     for (const s of this.#servers) { (s as http.Server).closeIdleConnections(); (s as http.Server).closeAllConnections(); }
+    // Upgraded connections are no longer the HTTP server's: close them here, or they would keep the process alive.
+    for (const t of p.tunnels) t.destroy();
     this.#servers = [];
     if (this.#control) {
       const c = this.#control;

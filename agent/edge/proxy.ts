@@ -52,6 +52,8 @@ export class Proxy {
   inFlight = 0;
   /** Set on graceful stop: responses then close their connection. */
   stopping = false;
+  /** Open upgraded connections (client side), closed at the end of a graceful stop. */
+  readonly tunnels = new Set<Duplex>();
 
   constructor(deps: ProxyDeps) { this.#d = deps; }
 
@@ -117,10 +119,12 @@ export class Proxy {
     rc.requests++; up.requests++;
     rc.tunnels++; up.tunnels++;
     let closed = false;
+    this.tunnels.add(socket);
     const upstream = net.connect({ host, port, timeout: d.options.upstreamConnectTimeoutMs });
     const close = (): void => {
       if (closed) return;
       closed = true;
+      this.tunnels.delete(socket);
       rc.tunnels--; up.tunnels--;
       upstream.destroy();
       socket.destroy();

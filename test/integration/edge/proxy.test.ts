@@ -178,3 +178,17 @@ t.test('Expect: 100-continue upload is answered with 100 and streamed', async (t
   });
   t.same(JSON.parse(body), { name: 'blue', bytes: 5000 });
 });
+
+t.test('graceful stop closes open WebSocket tunnels', async (t) => {
+  const d4 = tempDir();
+  writeFileSync(path.join(d4, 'routes.json'), JSON.stringify(table(1, blue.address)));
+  const e4 = new EdgeServer(edgeOptions({ listen: ['127.0.0.1:0'], controlSocket: path.join(d4, 'c.sock'), routesFile: path.join(d4, 'routes.json') }), { logger: silentLogger(), control: false });
+  await e4.start();
+  const p4 = (e4.addresses()[0] as AddressInfo).port;
+  const ws = new WebSocket(`ws://127.0.0.1:${p4}/ws`);
+  await new Promise<void>((resolve, reject) => { ws.onmessage = () => resolve(); ws.onerror = () => reject(new Error('ws error')); });
+  const closed = new Promise<void>((r) => { ws.onclose = () => r(); });
+  await e4.stop(300);
+  await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error('tunnel not closed')), 3000))]);
+  t.pass('the tunnel was closed by the stop');
+});
