@@ -99,3 +99,26 @@ t.test('git host down: entries wait, then drain; secrets never leave the host', 
   t.match(file, /DB_PASSWORD=\[redacted\]/);
   t.notMatch(file, /"password"|"token"/);
 });
+
+t.test('summary() overrides this host\'s README rows; a forked remote is refused, not built on', async (t) => {
+  const server = await startGitServer();
+  t.teardown(() => server.dispose());
+  await server.createRepo('app');
+  await server.commit('app', 'master', { a: '1' });
+  const dir = tmp(t, 'ai-log-');
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const log = await DeployLog.open({ dir: path.join(dir, 'q1'), host: 'web-1', signingKey: privateKey, clock, logger: silentLogger() });
+  t.teardown(() => log.close());
+  await log.append({ env: 'production', commit: 'a'.repeat(40), action: 'live', result: 'ok' });
+  const summary = () => [{ host: 'web-1', env: 'production', liveCommit: 'f'.repeat(40), since: '2026-11-25T00:00:00.000Z' }];
+  await new LogPublisher({ log, url: server.url('app'), dir: path.join(dir, 'g1'), host: 'web-1', clock, logger: silentLogger(), summary }).flush();
+  t.match(await server.show('app', 'deploy-log', 'README.md'), /\| web-1 \| production \| ffffffffffff \| 2026-11-25T00:00:00.000Z \|/);
+
+  // Same host name, a fresh queue (state dir lost): its seq 1 differs from the remote's seq 1.
+  const other = await DeployLog.open({ dir: path.join(dir, 'q2'), host: 'web-1', signingKey: privateKey, clock, logger: silentLogger() });
+  t.teardown(() => other.close());
+  await other.append({ env: 'production', action: 'agent-start', result: 'info' });
+  const before = await server.head('app', 'deploy-log');
+  await t.rejects(new LogPublisher({ log: other, url: server.url('app'), dir: path.join(dir, 'g2'), host: 'web-1', clock, logger: silentLogger() }).flush(), { code: 'E_LOG_PUBLISH', message: /chains forked/ });
+  t.equal(await server.head('app', 'deploy-log'), before, 'nothing pushed');
+});
