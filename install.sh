@@ -16,7 +16,8 @@ UNIT_DIR=/etc/systemd/system
 SERVICE_USER=autoinfra
 REPO_URL='' HOST_NAME='' TOKEN_FILE='' BRANCH_PRODUCTION='' BRANCH_MASTER=''
 LISTEN=()
-FORCE=0 NO_DOCKER=0 NO_START=0 UNINSTALL=0 PURGE=0
+FORCE=0 NO_DOCKER=0 NO_START=0 UNINSTALL=0 PURGE=0 DEMO=0
+DEMO_ARGS=()
 UNITS=(autoinfra-edge.socket autoinfra-edge.service autoinfra-agent.service)
 
 say() { printf '[install] %s\n' "$*" >&2; }
@@ -41,6 +42,9 @@ Agent config (written to <config-dir>/agent.yml; prompted for on a terminal when
   --force                    overwrite an existing agent.yml that differs
 
 Behaviour:
+  --demo [-- ARGS]           install only what the demo needs (Node, Docker, git, a static busybox,
+                             the app and the command; no config, keys or units), start dockerd if
+                             it is not running, and run `autoinfra demo ARGS` (e.g. -- --keep)
   --no-start                 install the units but do not enable or start them
   --no-docker                do not install docker.io (Docker is installed when missing otherwise)
   --uninstall                remove the units, the command and the app; keep keys, config, state
@@ -78,11 +82,16 @@ while [ $# -gt 0 ]; do
     --bin-dir) need_value "$@"; BIN_DIR=${2%/}; shift 2 ;;
     --unit-dir) need_value "$@"; UNIT_DIR=${2%/}; shift 2 ;;
     --user) need_value "$@"; SERVICE_USER=$2; shift 2 ;;
+    --demo) DEMO=1; shift ;;
+    --) shift; DEMO_ARGS=("$@"); break ;;
     -h|--help) usage; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
 done
 [ "$PURGE" -eq 0 ] || [ "$UNINSTALL" -eq 1 ] || die "--purge only goes with --uninstall"
+[ "$DEMO" -eq 0 ] || [ -z "$REPO_URL$HOST_NAME$TOKEN_FILE" ] || die "--demo installs only the app and runs the demo; for a real install run install.sh without --demo"
+[ "$DEMO" -eq 0 ] || [ "$UNINSTALL" -eq 0 ] || die "--demo and --uninstall do not go together"
+[ ${#DEMO_ARGS[@]} -eq 0 ] || [ "$DEMO" -eq 1 ] || die "arguments after -- are for --demo only"
 [ "$(id -u)" -eq 0 ] || die "run as root (sudo bash install.sh ...): it installs packages, a system user and systemd units"
 for d in "$PREFIX" "$CONFIG_DIR" "$STATE_DIR" "$BIN_DIR" "$UNIT_DIR"; do
   case "$d" in /?*) ;; *) die "paths must be absolute and not /: got '$d'" ;; esac
@@ -138,7 +147,9 @@ yaml_str() { # a double-quoted YAML scalar (callers have checked it is one line)
 }
 
 WRITE_CONFIG=0
-if [ -z "$REPO_URL$HOST_NAME$TOKEN_FILE" ] && [ -f "$CONFIG_FILE" ]; then
+if [ "$DEMO" -eq 1 ]; then
+  say "--demo: installing the app and running the demo (no agent.yml, keys or units)"
+elif [ -z "$REPO_URL$HOST_NAME$TOKEN_FILE" ] && [ -f "$CONFIG_FILE" ]; then
   say "keeping the existing $CONFIG_FILE (pass --repo/--host/--token-file with --force to replace it)"
 else
   if [ -z "$REPO_URL" ] || [ -z "$HOST_NAME" ] || [ -z "$TOKEN_FILE" ]; then
@@ -270,7 +281,9 @@ else
 fi
 
 # --- service user (the edge runs as it; the agent runs as root with this group) --------------------
-if getent passwd "$SERVICE_USER" >/dev/null; then
+if [ "$DEMO" -eq 1 ]; then
+  :   # the demo runs its own edge and agent as this user
+elif getent passwd "$SERVICE_USER" >/dev/null; then
   say "system user $SERVICE_USER exists"
 else
   say "creating system user $SERVICE_USER (no home, no login shell)"
@@ -309,6 +322,29 @@ cat >"$CLI.tmp" <<EOF
 exec "$NODE" "$PREFIX/dist/agent/cli/main.js" "\$@"
 EOF
 chmod 0755 "$CLI.tmp" && mv "$CLI.tmp" "$CLI"
+
+# --- demo: what it needs beyond the app, then run it ------------------------------------------
+if [ "$DEMO" -eq 1 ]; then
+  demo_pkgs=()
+  command -v git >/dev/null || demo_pkgs+=(git)
+  # The demo image is Debian's static busybox on scratch (no image pull, no internet).
+  { [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; } || { [ -x /usr/bin/busybox ] && ! ldd /usr/bin/busybox >/dev/null 2>&1; } || demo_pkgs+=(busybox-static)
+  [ ${#demo_pkgs[@]} -eq 0 ] || apt_install "${demo_pkgs[@]}"
+  command -v docker >/dev/null || command -v dockerd >/dev/null || die "the demo needs Docker (run without --no-docker)"
+  if ! docker info >/dev/null 2>&1; then
+    if systemd_running; then
+      say "starting docker.service"
+      systemctl start docker.service || die "systemctl start docker.service failed"
+    else
+      say "starting dockerd in the background (log: /var/log/autoinfra-demo-dockerd.log)"
+      nohup dockerd >/var/log/autoinfra-demo-dockerd.log 2>&1 &
+    fi
+    for _ in $(seq 1 120); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
+    docker info >/dev/null 2>&1 || { tail -20 /var/log/autoinfra-demo-dockerd.log >&2 2>/dev/null || true; die "Docker did not come up within 60 s"; }
+  fi
+  say "running: autoinfra demo ${DEMO_ARGS[*]}"
+  exec "$CLI" demo "${DEMO_ARGS[@]}"
+fi
 
 # --- directories, config, token ----------------------------------------------------------------
 say "creating $CONFIG_DIR (0750 root:$SERVICE_USER), $KEYS_DIR (0700) and $STATE_DIR (0750 root:$SERVICE_USER)"
