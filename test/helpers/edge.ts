@@ -64,6 +64,8 @@ export async function startUpstream(name: string, port = 0): Promise<TestUpstrea
       }
     });
     socket.on('error', () => socket.destroy());
+    // The HTTP server allows half-open sockets: end ours when the peer ends, or close() would wait forever.
+    socket.on('end', () => socket.end());
   });
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
   up.port = (server.address() as AddressInfo).port;
