@@ -1,6 +1,6 @@
 // Render at a commit: the repo's infra/ tree from the object store → the environment's Stack.
 // Secret values found on the way are handed to the deploy log so they can never appear in it.
-import { renderStack } from '../shared/compose/render.js';
+import { buildContextsOf, renderStack } from '../shared/compose/render.js';
 import { decryptAge } from '../shared/secrets/age.js';
 import { decryptSops } from '../shared/secrets/sops.js';
 import { parseDockerConfig } from './registry/credentials.js';
@@ -17,6 +17,12 @@ export interface RenderContext {
 
 export async function renderAt(ctx: RenderContext, env: string, branch: string, commit: string): Promise<Stack> {
   const files = await ctx.source.readTree(commit, 'infra/');
+  // Build contexts may lie outside infra/ (`build: ../app`): their files take part in the render
+  // (they name the built image's tag), so read them too.
+  for (const dir of buildContextsOf({ files, branch, env, processEnv: {} })) {
+    if (dir === 'infra' || dir.startsWith('infra/')) continue;
+    for (const [p, b] of await ctx.source.readTree(commit, dir === '' || dir === '.' ? '' : `${dir.replace(/\/$/, '')}/`)) files.set(p, b);
+  }
   // The agent's own environment is not the app's: interpolation sees infra/.env only.
   const stack = await renderStack({ files, branch, env, commit, host: ctx.host, processEnv: {}, ageIdentities: ctx.ageIdentities });
   const registries = await repoRegistryCredentials(files, ctx.ageIdentities);

@@ -15,6 +15,8 @@ command -v dockerd >/dev/null || need_pkgs+=(docker.io)
 [ -x /usr/bin/docker-registry ] || need_pkgs+=(docker-registry)
 command -v htpasswd >/dev/null || need_pkgs+=(apache2-utils)
 command -v age >/dev/null || need_pkgs+=(age)
+command -v docker-compose >/dev/null || need_pkgs+=(docker-compose)   # oracle for compose merge tests
+command -v systemd-analyze >/dev/null || need_pkgs+=(systemd)         # unit file checks
 { [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; } || need_pkgs+=(busybox-static)
 command -v tar >/dev/null || need_pkgs+=(tar)
 command -v ldd >/dev/null || need_pkgs+=(libc-bin)
@@ -25,6 +27,11 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" ca-certificates >/dev/null || { log "apt-get install failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
+
+# Node (so npm) trusts only its built-in CA list: use the system store too, so a proxy CA that the
+# admin added there (update-ca-certificates) is trusted, as install.sh does.
+if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f /etc/ssl/certs/ca-certificates.crt ]; then export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt; fi
+[ -f /etc/ssl/certs/ca-certificates.crt ] && export npm_config_cafile=/etc/ssl/certs/ca-certificates.crt
 
 # --- Node >= 20 --------------------------------------------------------------------------------
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
