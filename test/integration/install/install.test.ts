@@ -58,6 +58,10 @@ t.test('refuses bad input before changing anything', async (t) => {
   t.match(badHost.stderr, /--host 'Web_1' is not a host name/);
   const unknown = await install('--frobnicate');
   t.match(unknown.stderr, /unknown option '--frobnicate'/);
+  const demoWithRepo = await install('--demo', '--repo', 'https://git.example.org/a.git');
+  t.match(demoWithRepo.stderr, /--demo installs only the app and runs the demo/);
+  const strayArgs = await install('--', '--keep');
+  t.match(strayArgs.stderr, /arguments after -- are for --demo only/);
   t.notOk(existsSync(dirs.prefix), 'nothing installed');
   t.notOk(existsSync(dirs.config), 'no config dir made');
 });
