@@ -266,7 +266,7 @@ else
   say "using Node $("$NODE" --version) at $NODE"
 fi
 # npm runs on the Node we chose (Debian's npm script runs on whichever `node` is first on PATH).
-export PATH="$(dirname "$NODE"):$PATH"
+PATH="$(dirname "$NODE"):$PATH"; export PATH
 command -v npm >/dev/null || apt_install npm
 say "using npm $(npm --version)"
 
