@@ -14,7 +14,7 @@ import { Executor, type ExecutorOptions } from './executor/executor.js';
 import type { Recorder, RecordEntry } from './executor/recorder.js';
 import { SecretFiles } from './executor/secret-files.js';
 import { loadDockerConfigFile } from './registry/credentials.js';
-import { DeployLog } from './log/deploy-log.js';
+import { DeployLog, logPaths } from './log/deploy-log.js';
 import { LogPublisher } from './log/publisher.js';
 import { RouteBook, type EdgeControl } from './routing.js';
 import { DockerRuntime } from './runtime/docker.js';
@@ -22,6 +22,7 @@ import type { Runtime } from './runtime/types.js';
 import type { GitSource, SourceEvent } from './source/git-source.js';
 import { gitSourceFor } from './source/configured.js';
 import { Credentials } from './source/credentials.js';
+import { GitHttp } from './source/git-http.js';
 import { isFailed, withFailure } from './state/env-state.js';
 import { StateStore } from './state/store.js';
 import { renderAt, type RenderContext } from './render.js';
@@ -83,9 +84,11 @@ export class Agent {
     await mkdir(c.stateDir, { recursive: true, mode: 0o750 });
     const signingKey = await readKey(c.keys.signing);
     const ageIdentities = parseIdentityFile(c.keys.age, await readKey(c.keys.age));
-    this.deployLog = await DeployLog.open({ dir: path.join(c.stateDir, 'log'), host: c.host, signingKey, clock: this.clock, logger: this.log });
+    const logDirs = logPaths(c.stateDir);
+    this.deployLog = await DeployLog.open({ dir: logDirs.queue, host: c.host, signingKey, clock: this.clock, logger: this.log });
     const creds = new Credentials(c.repo.auth);
-    this.publisher = new LogPublisher({ log: this.deployLog, url: c.repo.url, headers: await creds.headers(), dir: path.join(c.stateDir, 'deploy-log.git'), host: c.host, clock: this.clock, logger: this.log });
+    // Its own transport with timeouts: a hung git host must not stall the publisher.
+    this.publisher = new LogPublisher({ log: this.deployLog, url: c.repo.url, headers: await creds.headers(), dir: logDirs.store, host: c.host, clock: this.clock, logger: this.log, http: new GitHttp({ timeoutMs: 30_000 }) });
     const recorder: Recorder = { record: async (e: RecordEntry) => { await this.deployLog!.append(e); } };
 
     const runtime = this.opts.runtime ?? new DockerRuntime({ socketPath: c.docker.socket });

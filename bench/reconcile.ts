@@ -99,7 +99,8 @@ async function commitToLive(): Promise<void> {
 
 async function localEntries(stateDir: string, commit: string): Promise<{ action: string; time: string }[]> {
   const { readFile } = await import('node:fs/promises');
-  const text = await readFile(`${stateDir}/log/entries.jsonl`, 'utf8');
+  const { logPaths, QUEUE_FILE } = await import('../agent/log/deploy-log.js');
+  const text = await readFile(`${logPaths(stateDir).queue}/${QUEUE_FILE}`, 'utf8');
   return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { action: string; time: string; commit?: string }).filter((e) => e.commit === commit);
 }
 

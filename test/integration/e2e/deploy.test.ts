@@ -99,5 +99,7 @@ t.test('commit → live behind the edge → blue-green under load → failed com
   t.ok(lines.some((l) => l.action === 'live' && l.commit === c2), 'log records v2 live');
   t.ok(lines.some((l) => l.action === 'failed' && l.commit === c3), 'log records v3 failed');
   t.ok(lines.some((l) => l.action === 'live' && l.commit === c5), 'log records v5 live');
-  t.notMatch(show.stdout + host.agentOutput(), /tok-e2e-secret/, 'the git token appears in no log');
+  const local = await runAutoinfra(['--config', host.configFile, 'log', 'show']);
+  t.match(local.stdout, new RegExp(`production +live +ok +${c5.slice(0, 12)}`), 'log show reads the host\'s local queue too');
+  t.notMatch(show.stdout + local.stdout + host.agentOutput(), /tok-e2e-secret/, 'the git token appears in no log');
 });
