@@ -2,7 +2,7 @@
 // with credentials from the agent's file and from an encrypted repo file, refused credentials
 // fail pre-flight naming the registry while the old version serves, pull_policy: always redeploys
 // a moved tag and does not pull an unchanged one, digests are recorded, no credential leaks.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { reconcileFixture } from '../../helpers/reconcile.js';
@@ -26,15 +26,26 @@ async function push(image: string, host: string): Promise<void> {
   await new Promise<void>((resolve, reject) => d.modem.followProgress(stream, (err: Error | null, ev: { error?: string }[]) => (err || ev.find((e) => e.error) ? reject(err ?? new Error(ev.find((e) => e.error)!.error)) : resolve())));
 }
 
-t.test('private registry: credentials file, refused credentials, pull_policy always, digests', async (t) => {
+/** The test app in the registry as `tag`, and not on this host (as on a host that never pulled it). */
+async function publish(host: string, tag: string): Promise<string> {
+  const image = `${host}/autoinfra-test/app:${tag}`;
+  await dockerCli(['tag', APP_IMAGE, image]);
+  await push(image, host);
+  await dockerCli(['rmi', image]);
+  return image;
+}
+
+async function setup(t: Test, name: string) {
   const reg = await startRegistry({ auth: { username: USER, password: PASSWORD } });
   t.teardown(() => reg.stop());
-  const fx = await reconcileFixture('registry');
+  const fx = await reconcileFixture(name);
   t.teardown(() => fx.cleanup());
-  const image = `${reg.host}/autoinfra-test/app:v1`;
-  await dockerCli(['tag', APP_IMAGE, image]);
-  await push(image, reg.host);
-  await dockerCli(['rmi', image]);
+  return { reg, fx };
+}
+
+t.test('private registry: credentials file, refused credentials, pull_policy always, digests', async (t) => {
+  const { reg, fx } = await setup(t, 'registry');
+  const image = await publish(reg.host, 'v1');
 
   const good = path.join(fx.stateDir, 'registries.json');
   writeFileSync(good, JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } } }));
@@ -56,10 +67,7 @@ t.test('private registry: credentials file, refused credentials, pull_policy alw
   t.match(live1.services.web.digest, /@sha256:/, 'the state records the digest that ran');
 
   // Refused credentials: fails pre-flight, names the registry, v1 keeps serving.
-  const image2 = `${reg.host}/autoinfra-test/app:v2`;
-  await dockerCli(['tag', APP_IMAGE, image2]);
-  await push(image2, reg.host);
-  await dockerCli(['rmi', image2]);
+  const image2 = await publish(reg.host, 'v2');
   const r2 = await (await withCreds(bad)).deploy(stack('production', 'c2', [web(image2, 'missing', 'v2')]));
   t.equal(r2.result, 'failed');
   t.match(r2.result === 'failed' ? r2.reason : '', new RegExp(`pre-flight failed for service web: pull of ${image2.replace(/[./]/g, '\\$&')} from registry ${reg.host.replace(/\./g, '\\.')} failed: credentials missing or refused`));
@@ -88,14 +96,8 @@ t.test('private registry: credentials file, refused credentials, pull_policy alw
 });
 
 t.test('credentials from an encrypted file in the repo (infra/secrets/registries.age)', async (t) => {
-  const reg = await startRegistry({ auth: { username: USER, password: PASSWORD } });
-  t.teardown(() => reg.stop());
-  const fx = await reconcileFixture('registry-repo');
-  t.teardown(() => fx.cleanup());
-  const image = `${reg.host}/autoinfra-test/app:repo`;
-  await dockerCli(['tag', APP_IMAGE, image]);
-  await push(image, reg.host);
-  await dockerCli(['rmi', image]);
+  const { reg, fx } = await setup(t, 'registry-repo');
+  const image = await publish(reg.host, 'repo');
 
   const host = await generateAgeKeyPair();
   const config = JSON.stringify({ auths: { [reg.host]: { username: USER, password: PASSWORD } } });
