@@ -365,7 +365,7 @@ if [ "$WRITE_CONFIG" -eq 1 ]; then
 fi
 
 say "checking $CONFIG_FILE"
-if "$CLI" agent --help 2>/dev/null | grep -q -- '--check'; then
+if [[ "$("$CLI" agent --help 2>/dev/null || true)" == *--check* ]]; then
   "$CLI" agent --config "$CONFIG_FILE" --check >&2 || die "$CONFIG_FILE is not valid (above); fix it and run install.sh again"
 else
   # Until `agent --check` exists: load it exactly as the agent does.
@@ -395,7 +395,7 @@ if [ -f "$KEYS_DIR/age.key" ] && [ -f "$KEYS_DIR/signing.key" ]; then
   KEYGEN_OK=1
 else
   say "generating the host keys into $KEYS_DIR (autoinfra keygen)"
-  if "$CLI" keygen --help 2>/dev/null | grep -q -- '--dir'; then keygen_args=(keygen --dir "$KEYS_DIR" --host "$CFG_HOST")
+  if [[ "$("$CLI" keygen --help 2>/dev/null || true)" == *--dir* ]]; then keygen_args=(keygen --dir "$KEYS_DIR" --host "$CFG_HOST")
   else keygen_args=(--config "$CONFIG_FILE" keygen); fi
   if keygen_out=$("$CLI" "${keygen_args[@]}" 2>&1); then
     KEYGEN_OK=1
