@@ -61,6 +61,14 @@ export function plan(stack: Stack, live: LiveContainer[], state: EnvState): Plan
   return { env: stack.env, commit: stack.commit, actions, orphans, changes: orphans.length > 0 || actions.some((a) => a.action !== 'keep') };
 }
 
+/**
+ * A one-shot job (a migration, say): some service waits for it with
+ * `condition: service_completed_successfully`. It must exit 0, is never routed, never restarted.
+ */
+export function isJob(stack: Stack, name: string): boolean {
+  return Object.values(stack.services).some((s) => s.dependsOn[name]?.condition === 'service_completed_successfully');
+}
+
 /** Topological order over depends_on (dependencies first), ties by name for a stable plan. */
 export function dependencyOrder(stack: Stack): string[] {
   const names = Object.keys(stack.services).sort();
@@ -92,6 +100,7 @@ export function findDrift(state: EnvState, live: LiveContainer[]): Drift[] {
   const out: Drift[] = [];
   for (const [service, s] of Object.entries(state.live?.services ?? {})) {
     const c = byName.get(s.container);
+    if (s.job) continue; // a finished job is exited on purpose
     if (!c) out.push({ service, container: s.container, kind: 'missing', detail: 'container is gone' });
     else if (c.hash !== s.hash) out.push({ service, container: s.container, kind: 'changed', detail: `hash label ${c.hash ?? 'none'} ≠ ${s.hash}` });
     else if (c.state !== 'running' && c.state !== 'restarting') out.push({ service, container: s.container, kind: 'stopped', detail: `state ${c.state}${c.exitCode !== undefined ? ` (exit ${c.exitCode})` : ''}` });

@@ -6,8 +6,8 @@ import type { Stack, ServiceSpec } from '../../shared/stack/model.js';
 import { AutoinfraError, describeError } from '../../shared/errors.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import { healthGate } from '../health/gate.js';
-import { findDrift, plan, type Plan, type PlannedAction } from '../planner.js';
+import { healthGate, type HealthResult } from '../health/gate.js';
+import { findDrift, isJob, plan, type Plan, type PlannedAction } from '../planner.js';
 import { containerSpec, containerName, networkName, volumeName } from '../runtime/container-spec.js';
 import { LABEL, type Colour, type LiveContainer, type Runtime } from '../runtime/types.js';
 import type { RouteBook, RouteEntry } from '../routing.js';
@@ -130,7 +130,7 @@ export class Executor {
         if (action.strategy === 'recreate' && old) await this.deps.runtime.stop(old.container, this.opts.stopTimeoutS);
         const container = await this.startNew(stack, service, action.toColour!);
         started.push({ service, action, container, old });
-        await this.gate(env, commit, service, container, action.toColour!);
+        await this.gate(env, commit, service, container, action.toColour!, isJob(stack, service.name));
       }
     } catch (e) {
       await this.undoStarted(stack, state, started);
@@ -145,7 +145,7 @@ export class Executor {
     }
     for (const s of started) {
       const info = await this.deps.runtime.imageInfo(s.service.image).catch(() => undefined);
-      services[s.service.name] = { colour: s.action.toColour!, hash: s.service.hash, container: s.container.name, image: s.service.image, digest: info && repoDigestOf(s.service.image, info.digests) };
+      services[s.service.name] = { colour: s.action.toColour!, hash: s.service.hash, container: s.container.name, image: s.service.image, digest: info && repoDigestOf(s.service.image, info.digests), ...(isJob(stack, s.service.name) ? { job: true } : {}) };
     }
     const newLive = { commit, since: new Date(this.deps.clock.now()).toISOString(), services };
     try {
@@ -262,7 +262,7 @@ export class Executor {
     const stale = await runtime.inspect(containerName(stack.env, service.name, colour));
     if (stale) await runtime.remove(stale.id);
     const secretFiles = await this.secretFilesFor(stack, service);
-    const c = await runtime.create(containerSpec({ stack, service, colour, host: this.deps.host, secretFiles }));
+    const c = await runtime.create(containerSpec({ stack, service, colour, host: this.deps.host, secretFiles, job: isJob(stack, service.name) }));
     await runtime.start(c.id);
     await recorder.record({ env: stack.env, commit: stack.commit, action: 'start', result: 'ok', detail: { service: service.name, colour, container: c.name } });
     return (await runtime.inspect(c.id)) ?? c;
@@ -274,10 +274,27 @@ export class Executor {
     return this.deps.secretFiles.materialise(stack, service);
   }
 
-  private async gate(env: string, commit: string, service: ServiceSpec, container: LiveContainer, colour: Colour): Promise<void> {
-    const r = await healthGate({ runtime: this.deps.runtime, container, spec: service.x.health, clock: this.deps.clock });
+  private async gate(env: string, commit: string, service: ServiceSpec, container: LiveContainer, colour: Colour, job: boolean): Promise<void> {
+    const r = job ? await this.jobGate(container, service.x.health.deadlineMs) : await healthGate({ runtime: this.deps.runtime, container, spec: service.x.health, clock: this.deps.clock });
     await this.deps.recorder.record({ env, commit, action: 'health', result: r.status === 'healthy' ? 'ok' : 'failed', detail: { service: service.name, colour, attempts: r.attempts, ms: r.elapsedMs, message: r.message } });
     if (r.status !== 'healthy') throw new HealthGateError(service.name, colour, r.attempts, r.message);
+  }
+
+  /** A job passes when its container exits 0 within the deadline. */
+  private async jobGate(container: LiveContainer, deadlineMs: number): Promise<HealthResult> {
+    const { runtime, clock } = this.deps;
+    const start = clock.now();
+    for (let attempts = 1; ; attempts++) {
+      const c = await runtime.inspect(container.id);
+      if (!c) return { status: 'unhealthy', message: 'job container vanished', attempts, elapsedMs: clock.now() - start };
+      if (c.state === 'exited' || c.state === 'dead') {
+        if (c.exitCode === 0) return { status: 'healthy', message: 'job completed (exit 0)', attempts, elapsedMs: clock.now() - start };
+        const tail = await runtime.logsTail(container.id, 5);
+        return { status: 'unhealthy', message: `job exited with code ${c.exitCode ?? '?'}${tail ? `; last output: ${tail.replace(/\s+/g, ' ').slice(0, 300)}` : ''}`, attempts, elapsedMs: clock.now() - start };
+      }
+      if (clock.now() - start > deadlineMs) return { status: 'unhealthy', message: `job still running after ${deadlineMs} ms`, attempts, elapsedMs: clock.now() - start };
+      await clock.sleep(100);
+    }
   }
 
   /**
@@ -290,6 +307,7 @@ export class Executor {
     }
     let restarted = false;
     for (const [name, svc] of Object.entries(state.live?.services ?? {})) {
+      if (svc.job) continue;
       const c = await this.deps.runtime.inspect(svc.container);
       if (!c || c.state === 'running') continue;
       try {
@@ -350,6 +368,7 @@ export class Executor {
     }
     while (this.deps.clock.now() < end) {
       for (const s of started) {
+        if (isJob(stack, s.service.name)) continue;
         const c = await this.deps.runtime.inspect(s.container.id);
         if (!c || c.state === 'exited' || c.state === 'dead') return { service: s.service.name, reason: `container ${c ? `exited (code ${c.exitCode ?? '?'})` : 'vanished'}` };
         if (c.health === 'unhealthy') return { service: s.service.name, reason: 'container turned unhealthy' };
@@ -424,12 +443,13 @@ export class Executor {
     }
     const live = await runtime.list(env);
     const wanted = new Set(Object.values(state.live?.services ?? {}).map((s) => s.container));
+    const jobs = new Set(Object.values(state.live?.services ?? {}).filter((s) => s.job).map((s) => s.container));
     for (const c of live) {
       if (c.labels[LABEL.host] && c.labels[LABEL.host] !== this.deps.host) continue;
       if (!wanted.has(c.name)) {
         await runtime.remove(c.id);
         await recorder.record({ env, commit: c.commit, action: 'remove', result: 'ok', detail: { service: c.service, container: c.name, why: 'orphan' } });
-      } else if (c.state !== 'running') {
+      } else if (c.state !== 'running' && !jobs.has(c.name)) {
         await runtime.start(c.id).catch((e) => this.log.error(`restart of ${c.name} failed: ${describeError(e)}`));
       }
     }

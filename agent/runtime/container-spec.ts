@@ -39,9 +39,11 @@ export interface ContainerSpecInput {
   host: string;
   /** Host paths of materialised compose secrets (secret name → file on the runtime tmpfs). */
   secretFiles?: Record<string, string>;
+  /** One-shot job: never restarted by Docker. */
+  job?: boolean;
 }
 
-export function containerSpec({ stack, service: svc, colour, host, secretFiles = {} }: ContainerSpecInput): ContainerSpec {
+export function containerSpec({ stack, service: svc, colour, host, secretFiles = {}, job = false }: ContainerSpecInput): ContainerSpec {
   const networks: Record<string, string[]> = {};
   const svcNetworks = Object.keys(svc.networks).length ? svc.networks : { default: { aliases: [] } };
   for (const [net, { aliases }] of Object.entries(svcNetworks)) {
@@ -63,7 +65,7 @@ export function containerSpec({ stack, service: svc, colour, host, secretFiles =
     env: { ...svc.environment },
     cmd: svc.command,
     entrypoint: svc.entrypoint,
-    loopbackPorts: loopbackPorts(svc),
+    loopbackPorts: job ? [] : loopbackPorts(svc),
     publish: svc.ports.filter((p) => !(svc.x.route && p.target === svc.x.route.port && !p.published)).map((p) => ({ target: p.target, published: p.published, hostIp: p.host_ip, protocol: p.protocol })),
     mounts: [
       ...svc.volumes.map((v) => ({
@@ -75,7 +77,7 @@ export function containerSpec({ stack, service: svc, colour, host, secretFiles =
       ...svc.secrets.filter((s) => secretFiles[s.source]).map((s) => ({ type: 'bind' as const, source: secretFiles[s.source], target: s.target, readOnly: true })),
     ],
     networks,
-    restart: svc.restart,
+    restart: job ? 'no' : svc.restart,
     user: svc.user,
     workingDir: svc.workingDir,
     hostname: svc.hostname,

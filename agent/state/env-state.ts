@@ -10,6 +10,8 @@ export interface LiveService {
   image: string;
   /** Repo digest of the image that ran, when known. */
   digest?: string;
+  /** A one-shot job (exits 0 and stays exited). */
+  job?: boolean;
 }
 
 export interface Operation {
