@@ -17,6 +17,7 @@ command -v htpasswd >/dev/null || need_pkgs+=(apache2-utils)
 command -v age >/dev/null || need_pkgs+=(age)
 command -v docker-compose >/dev/null || need_pkgs+=(docker-compose)   # oracle for compose merge tests
 command -v systemd-analyze >/dev/null || need_pkgs+=(systemd)         # unit file checks
+command -v python3 >/dev/null || need_pkgs+=(python3-minimal)          # plays systemd's socket holder in edge tests
 { [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; } || need_pkgs+=(busybox-static)
 command -v tar >/dev/null || need_pkgs+=(tar)
 command -v ldd >/dev/null || need_pkgs+=(libc-bin)
