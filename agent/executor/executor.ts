@@ -442,6 +442,7 @@ export class Executor {
       this.log.warn(`${env}: recovering from an interrupted deploy of ${op.commit.slice(0, 12)} (phase ${op.phase})`, { env });
     }
     const live = await runtime.list(env);
+    if (op?.phase === 'draining' && stack) await this.finishDrain(stack, live, state);
     const wanted = new Set(Object.values(state.live?.services ?? {}).map((s) => s.container));
     const jobs = new Set(Object.values(state.live?.services ?? {}).filter((s) => s.job).map((s) => s.container));
     for (const c of live) {
@@ -455,6 +456,20 @@ export class Executor {
     }
     if (stack && state.live) await this.publishRoutes(stack, state.live, undefined).catch((e) => this.log.warn(`routes not applied: ${describeError(e)}`, { env }));
     return state;
+  }
+
+  /** A crash during the drain: the old colours still get their drain window before they go. */
+  private async finishDrain(stack: Stack, live: LiveContainer[], state: EnvState): Promise<void> {
+    const edge = this.deps.routes.control;
+    if (!edge.waitDrained) return;
+    const wanted = new Set(Object.values(state.live?.services ?? {}).map((s) => s.container));
+    for (const c of live) {
+      const svc = stack.services[c.service];
+      const port = svc?.x.route ? c.ports[svc.x.route.port] : undefined;
+      if (wanted.has(c.name) || !port) continue;
+      const drained = await edge.waitDrained(`127.0.0.1:${port}`, { timeoutMs: svc.x.drainMs }).catch(() => false);
+      await this.deps.recorder.record({ env: stack.env, commit: state.live?.commit, action: 'drain', result: drained ? 'ok' : 'info', detail: { service: c.service, container: c.name, drained, after: 'restart' } });
+    }
   }
 
   /**

@@ -120,7 +120,7 @@ export async function testHost(opts: { repoUrl: string; auth?: { username: strin
 }
 
 /** A compose file for the test app, routed at `host` and gated on /health. */
-export function appCompose(version: string, opts: { host?: string; env?: Record<string, string>; deadline?: string } = {}): string {
+export function appCompose(version: string, opts: { host?: string; env?: Record<string, string>; deadline?: string; drain?: string } = {}): string {
   const env = { VERSION: version, ...opts.env };
   return [
     'services:',
@@ -132,7 +132,7 @@ export function appCompose(version: string, opts: { host?: string; env?: Record<
     '    x-autoinfra:',
     `      route: { hosts: [${opts.host ?? 'web.test'}], port: 8080 }`,
     `      health: { http: /health, interval: 100ms, successes: 2, deadline: ${opts.deadline ?? '15s'} }`,
-    '      drain: 500ms',
+    `      drain: ${opts.drain ?? '500ms'}`,
     '',
   ].join('\n');
 }

@@ -26,7 +26,9 @@ for (const point of ['after-start', 'after-switch', 'during-drain'] as const) {
     const d = await docker();
     const webContainers = async () => (await d.listContainers({ all: true, filters: JSON.stringify({ label: [`autoinfra.host=${host.name}`, 'autoinfra.service=web'] }) })).map((c) => c.Names[0].slice(1)).sort();
 
-    await git.commit('app', 'production', { 'infra/docker-compose.yml': appCompose('v1') });
+    // A drain window longer than the slow request below: in-flight requests get that long.
+    const compose = (v: string) => appCompose(v, { drain: '15s' });
+    await git.commit('app', 'production', { 'infra/docker-compose.yml': compose('v1') });
     await host.startEdge();
     const agent = await host.startAgent();
     await waitFor('v1 live', async () => (await host.get('web.test')).body === 'v1\n', { timeoutMs: 60_000, intervalMs: 100 });
@@ -34,7 +36,7 @@ for (const point of ['after-start', 'after-switch', 'during-drain'] as const) {
     // During-drain: a slow request in flight on the old colour keeps the drain waiting.
     const slow = point === 'during-drain' ? request(host.edgePort, 'web.test', '/slow?ms=6000', { timeoutMs: 20_000 }).catch((e: Error) => ({ status: 0, body: e.message })) : undefined;
     if (slow) await new Promise((r) => setTimeout(r, 200));
-    const c2 = await git.commit('app', 'production', { 'infra/docker-compose.yml': appCompose('v2') });
+    const c2 = await git.commit('app', 'production', { 'infra/docker-compose.yml': compose('v2') });
 
     if (point === 'after-start') await waitFor('green started', async () => (await webContainers()).includes('ai-production-web-green'), { timeoutMs: 60_000, intervalMs: 20 });
     if (point === 'after-switch') await waitFor('switch', async () => readState().operation?.phase === 'watching', { timeoutMs: 60_000, intervalMs: 20 });
