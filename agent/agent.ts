@@ -70,6 +70,8 @@ export class Agent {
   /** Stack rendered at each env's live commit (drift repair restores to it). */
   private readonly liveStacks = new Map<string, Stack>();
   private driftTimer?: NodeJS.Timeout;
+  private stopEvents?: () => void;
+  private readonly eventCheck = new Map<string, NodeJS.Timeout>();
   private stopping = false;
 
   constructor(private readonly opts: AgentOptions) {
@@ -122,6 +124,14 @@ export class Agent {
     const every = this.opts.driftIntervalMs ?? 30_000;
     this.driftTimer = setInterval(() => void this.checkDrift(), every);
     this.driftTimer.unref();
+    // A container of a live environment that dies or vanishes is repaired at once (debounced and
+    // rate-limited to one check per environment per second), not only at the next interval.
+    this.stopEvents = runtime.watchEvents?.((e) => {
+      if (!this.liveStacks.has(e.env) || this.eventCheck.has(e.env)) return;
+      const timer = setTimeout(() => { this.eventCheck.delete(e.env); void this.checkDrift(e.env); }, 1000);
+      timer.unref();
+      this.eventCheck.set(e.env, timer);
+    });
     this.log.info(`agent ${c.host} watching ${c.repo.url} (${c.branches.production}, ${c.branches.master})`);
   }
 
@@ -148,6 +158,8 @@ export class Agent {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.driftTimer) clearInterval(this.driftTimer);
+    this.stopEvents?.();
+    for (const t of this.eventCheck.values()) clearTimeout(t);
     await this.source?.stop();
     await this.idle();
     await this.deployLog?.append({ env: '-', action: 'agent-stop', result: 'info' }).catch(() => undefined);
@@ -209,9 +221,9 @@ export class Agent {
   }
 
   /** Drift repair, at most once per interval per environment, never during an operation. */
-  private async checkDrift(): Promise<void> {
+  private async checkDrift(only?: string): Promise<void> {
     for (const [env, stack] of this.liveStacks) {
-      if (this.queues.has(env) || this.stopping) continue;
+      if ((only && env !== only) || this.queues.has(env) || this.stopping) continue;
       const run = this.executor!.repairDrift(stack).then(() => undefined).catch((e) => { this.log.error(`${env}: drift repair failed: ${describeError(e)}`); }).finally(() => {
         if (this.queues.get(env) === run) this.queues.delete(env);
       });

@@ -3,7 +3,7 @@
 import Docker from 'dockerode';
 import tar from 'tar-stream';
 import { AutoinfraError } from '../../shared/errors.js';
-import { LABEL, type BuildRequest, type ContainerSpec, type LiveContainer, type PullProgress, type RegistryAuth, type Runtime } from './types.js';
+import { LABEL, type BuildRequest, type ContainerEvent, type ContainerSpec, type LiveContainer, type PullProgress, type RegistryAuth, type Runtime } from './types.js';
 
 export class RuntimeError extends AutoinfraError {
   static readonly code = 'E_RUNTIME';
@@ -294,6 +294,45 @@ export class DockerRuntime implements Runtime {
   async removeImage(ref: string): Promise<void> {
     this.calls.writes++;
     await this.docker.getImage(ref).remove({ force: true });
+  }
+
+  watchEvents(onEvent: (e: ContainerEvent) => void): () => void {
+    let stopped = false;
+    let current: NodeJS.ReadableStream | undefined;
+    const connect = async (): Promise<void> => {
+      while (!stopped) {
+        try {
+          const stream = await this.docker.getEvents({ filters: JSON.stringify({ type: ['container'], label: [LABEL.env], event: ['die', 'stop', 'kill', 'destroy', 'oom', 'health_status'] }) });
+          current = stream;
+          let buffer = '';
+          await new Promise<void>((resolve) => {
+            stream.on('data', (chunk: Buffer) => {
+              buffer += chunk.toString('utf8');
+              let i: number;
+              while ((i = buffer.indexOf('\n')) >= 0) {
+                const line = buffer.slice(0, i).trim();
+                buffer = buffer.slice(i + 1);
+                if (!line) continue;
+                try {
+                  const ev = JSON.parse(line) as { Action: string; Actor: { ID: string; Attributes: Record<string, string> } };
+                  const a = ev.Actor.Attributes;
+                  onEvent({ action: ev.Action, id: ev.Actor.ID, name: a.name ?? '', env: a[LABEL.env] ?? '', service: a[LABEL.service] ?? '' });
+                } catch { /* a partial or foreign line: skip */ }
+              }
+            });
+            stream.on('end', () => resolve());
+            stream.on('error', () => resolve());
+            stream.on('close', () => resolve());
+          });
+        } catch { /* engine down: retry below */ }
+        if (!stopped) await new Promise((r) => setTimeout(r, 1000));
+      }
+    };
+    void connect();
+    return () => {
+      stopped = true;
+      (current as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+    };
   }
 
   async logsTail(id: string, lines: number): Promise<string> {

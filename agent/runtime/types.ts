@@ -62,6 +62,8 @@ export interface ContainerSpec {
   hostConfig: Record<string, unknown>;
 }
 
+export interface ContainerEvent { action: string; id: string; name: string; env: string; service: string }
+
 export interface PullProgress { image: string; layersDone: number; layersTotal: number; bytesDone: number; bytesTotal: number }
 
 export interface RegistryAuth { username: string; password: string; serveraddress: string }
@@ -96,6 +98,11 @@ export interface Runtime {
   remove(id: string): Promise<void>;
   exec(id: string, cmd: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }>;
   logsTail(id: string, lines: number): Promise<string>;
+  /**
+   * Lifecycle events of autoinfra containers (die, stop, destroy, health changes), as they happen.
+   * Returns a function that unsubscribes. The stream reconnects after the engine restarts.
+   */
+  watchEvents?(onEvent: (e: ContainerEvent) => void): () => void;
   /** Count of Engine API calls made (benchmarks: a no-op reconcile makes 0 writes). */
   readonly calls: { reads: number; writes: number };
 }

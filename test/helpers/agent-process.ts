@@ -34,7 +34,7 @@ export interface TestHost {
   dispose(): Promise<void>;
 }
 
-export async function testHost(opts: { repoUrl: string; auth?: { username: string; passwordFile: string }; watch?: string; pollInterval?: string }): Promise<TestHost> {
+export async function testHost(opts: { repoUrl: string; auth?: { username: string; passwordFile: string }; watch?: string; pollInterval?: string; driftInterval?: string }): Promise<TestHost> {
   await ensureAppImage();
   const name = `e2e-${randomBytes(4).toString('hex')}`;
   const dir = mkdtempSync(path.join(tmpdir(), 'ai-host-'));
@@ -66,7 +66,7 @@ export async function testHost(opts: { repoUrl: string; auth?: { username: strin
     `  listen: 127.0.0.1:${apiPort}`,
     'deploy:',
     `  watch: ${opts.watch ?? '1s'}`,
-    '  drift_interval: 1s',
+    `  drift_interval: ${opts.driftInterval ?? '1s'}`,
     'log:',
     '  level: debug',
   ];
