@@ -12,6 +12,8 @@ import { cleanupByLabel } from './docker.js';
 import { freePort, waitFor } from './exec.js';
 import { ensureAppImage } from './images.js';
 import { request } from './edge.js';
+import { startGitServer, type GitServer } from './git-server.js';
+import type { Test } from 'tap';
 
 export interface TestHost {
   name: string;
@@ -135,4 +137,29 @@ export function appCompose(version: string, opts: { host?: string; env?: Record<
     `      drain: ${opts.drain ?? '500ms'}`,
     '',
   ].join('\n');
+}
+
+/**
+ * The usual start of an end-to-end test: a git server with repo `app`, a test host (agent and edge
+ * processes), `files` committed to production, and that commit live (past its watch window).
+ * Everything is torn down with the test; the processes' output is shown when it failed.
+ */
+export async function liveTestHost(t: Test, opts: Omit<Parameters<typeof testHost>[0], 'repoUrl'> & { files: Record<string, string> }): Promise<{ git: GitServer; host: TestHost; first: string }> {
+  const git = await startGitServer();
+  t.teardown(() => git.dispose());
+  await git.createRepo('app');
+  const { files, ...hostOpts } = opts;
+  const host = await testHost({ ...hostOpts, repoUrl: git.url('app') });
+  t.teardown(async () => {
+    if (!t.passing()) t.comment(`agent and edge output:\n${host.agentOutput().slice(-6000)}`);
+    await host.dispose();
+  });
+  const first = await git.commit('app', 'production', files, { message: 'first' });
+  await host.startEdge();
+  await host.startAgent();
+  await waitFor('the first commit to be live', async () => {
+    const env = (await host.status()).environments.find((e) => e.env === 'production');
+    return env?.live?.commit === first && !env.operation;
+  }, { timeoutMs: 60_000, intervalMs: 100 });
+  return { git, host, first };
 }

@@ -1,28 +1,12 @@
 // Drift repair driven by Docker events: a live container killed or removed by hand is restored
 // within seconds, long before the periodic drift check (set to 10 minutes here).
 import t from 'tap';
-import { startGitServer } from '../../helpers/git-server.js';
-import { appCompose, testHost } from '../../helpers/agent-process.js';
+import { appCompose, liveTestHost } from '../../helpers/agent-process.js';
 import { docker } from '../../helpers/docker.js';
 import { waitFor } from '../../helpers/exec.js';
 
 t.test('killed and removed containers come back on the event, not the timer', async (t) => {
-  const git = await startGitServer();
-  t.teardown(() => git.dispose());
-  await git.createRepo('app');
-  const host = await testHost({ repoUrl: git.url('app'), driftInterval: '10m' });
-  t.teardown(async () => {
-    if (!t.passing()) t.comment(host.agentOutput().slice(-5000));
-    await host.dispose();
-  });
-  await git.commit('app', 'production', { 'infra/docker-compose.yml': appCompose('v1') });
-  await host.startEdge();
-  await host.startAgent();
-  // Live means past the watch window too (a container that dies during the watch fails the commit).
-  await waitFor('v1 live', async () => {
-    const env = (await host.status()).environments.find((e) => e.env === 'production');
-    return env?.live !== undefined && !env.operation && (await host.get('web.test')).body === 'v1\n';
-  }, { timeoutMs: 60_000, intervalMs: 100 });
+  const { host } = await liveTestHost(t, { driftInterval: '10m', files: { 'infra/docker-compose.yml': appCompose('v1') } });
   const d = await docker();
   const liveName = async () => (await d.listContainers({ filters: JSON.stringify({ label: [`autoinfra.host=${host.name}`, 'autoinfra.service=web'] }) }))[0]?.Names[0].slice(1);
   const name = await liveName();

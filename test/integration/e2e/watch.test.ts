@@ -1,23 +1,10 @@
 // The post-switch watch: a new version that passes its health gate but answers 500s once it
 // takes traffic goes back to the previous colour within the window, and the commit is failed.
 import t from 'tap';
-import { startGitServer } from '../../helpers/git-server.js';
-import { appCompose, testHost } from '../../helpers/agent-process.js';
-import { waitFor } from '../../helpers/exec.js';
+import { appCompose, liveTestHost } from '../../helpers/agent-process.js';
 
 t.test('500s after the switch → traffic back on the old colour, commit failed', async (t) => {
-  const git = await startGitServer();
-  t.teardown(() => git.dispose());
-  await git.createRepo('app');
-  const host = await testHost({ repoUrl: git.url('app'), watch: '20s' });
-  t.teardown(async () => {
-    if (!t.passing()) t.comment(host.agentOutput().slice(-5000));
-    await host.dispose();
-  });
-  await git.commit('app', 'production', { 'infra/docker-compose.yml': appCompose('v1') });
-  await host.startEdge();
-  await host.startAgent();
-  await waitFor('v1 live', async () => (await host.get('web.test')).body === 'v1\n', { timeoutMs: 60_000, intervalMs: 100 });
+  const { git, host } = await liveTestHost(t, { watch: '20s', files: { 'infra/docker-compose.yml': appCompose('v1') } });
 
   // /health is exempt from FAIL=500 in the test app: the gate passes, real traffic fails.
   const c2 = await git.commit('app', 'production', { 'infra/docker-compose.yml': appCompose('v2', { env: { FAIL: '500' } }) });
