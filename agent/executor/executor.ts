@@ -33,6 +33,9 @@ export interface ExecutorOptions {
   /** A crashed attempt at one commit is retried this many times before the commit is failed. */
   maxCrashAttempts: number;
   stopTimeoutS: number;
+  /** Drift repair rate limit: at most this many repairs of one container per window. */
+  maxRepairsPerWindow: number;
+  repairWindowMs: number;
 }
 
 export const defaultExecutorOptions: Readonly<ExecutorOptions> = Object.freeze({
@@ -42,6 +45,8 @@ export const defaultExecutorOptions: Readonly<ExecutorOptions> = Object.freeze({
   minErrors: 10,
   maxCrashAttempts: 3,
   stopTimeoutS: 10,
+  maxRepairsPerWindow: 5,
+  repairWindowMs: 300_000,
 });
 
 export interface ExecutorDeps {
@@ -458,6 +463,25 @@ export class Executor {
     return state;
   }
 
+  /** Repairs of one container in the last window (a crash loop is not restarted forever at full speed). */
+  private readonly repairs = new Map<string, number[]>();
+
+  private repairAllowed(container: string): boolean {
+    const now = this.deps.clock.now();
+    const recent = (this.repairs.get(container) ?? []).filter((t) => now - t < this.opts.repairWindowMs);
+    if (recent.length >= this.opts.maxRepairsPerWindow) {
+      if (recent.length === this.opts.maxRepairsPerWindow) {
+        this.log.warn(`${container} keeps failing: ${recent.length} repairs in ${Math.round(this.opts.repairWindowMs / 1000)} s; next attempt when the window has passed (a new commit is the fix)`);
+        recent.push(now); // marks the warning as given
+        this.repairs.set(container, recent);
+      }
+      return false;
+    }
+    recent.push(now);
+    this.repairs.set(container, recent);
+    return true;
+  }
+
   /** A crash during the drain: the old colours still get their drain window before they go. */
   private async finishDrain(stack: Stack, live: LiveContainer[], state: EnvState): Promise<void> {
     const edge = this.deps.routes.control;
@@ -486,6 +510,7 @@ export class Executor {
       const svc = liveStack.services[d.service];
       const liveSvc = state.live.services[d.service];
       if (!svc || svc.hash !== liveSvc.hash) continue;
+      if (!this.repairAllowed(d.container)) continue;
       try {
         let target = await runtime.inspect(d.container);
         if (d.kind === 'stopped' && target) {

@@ -83,3 +83,16 @@ t.test('recover(): containers of an interrupted attempt are removed, live ones k
   t.equal((await fx.restart().deploy(s2)).result, 'live', 'the commit is deployed again after recovery');
   t.same(await fx.get('production/web'), { status: 200, body: 'v2\n' });
 });
+
+t.test('drift repair is rate-limited per container (a crash loop is not restarted at full speed)', async (t) => {
+  const fx = await reconcileFixture('drift-limit', { maxRepairsPerWindow: 2, repairWindowMs: 60_000 });
+  t.teardown(() => fx.cleanup());
+  const s = stack('production', 'c1', [service('web', { version: 'v1' })]);
+  t.equal((await fx.executor.deploy(s)).result, 'live');
+  const d = await docker();
+  for (const expected of [1, 1, 0]) {
+    await d.getContainer('ai-production-web-blue').kill().catch(() => undefined);
+    t.equal(await fx.executor.repairDrift(s), expected, expected ? 'repaired' : 'third repair in the window is held back');
+  }
+  t.equal((await fx.runtime.inspect('ai-production-web-blue'))?.state, 'exited');
+});
