@@ -32,9 +32,31 @@ export class RouteBook {
   }
 
   table(): RouteTableData {
-    // Production first: when two environments claim the same host, the first listed wins.
+    // Production first: when two environments claim the same host and path (master usually
+    // reuses production's compose), the first keeps it and the later one is not routed there.
+    // (Master takes a copy of production's traffic through mirroring, a later capability.)
     const envs = [...this.byEnv.keys()].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
-    return { version: this.version, routes: envs.flatMap((e) => this.byEnv.get(e) ?? []) };
+    const claimed = new Map<string, string>();
+    const routes: RouteEntry[] = [];
+    for (const env of envs) {
+      for (const r of this.byEnv.get(env) ?? []) {
+        const key = (h: string) => `${h.toLowerCase()} ${r.pathPrefix ?? '/'}`;
+        const hosts = r.hosts.filter((h) => !claimed.has(key(h)));
+        const taken = r.hosts.filter((h) => claimed.has(key(h)));
+        if (taken.length) this.warnOnce(`${r.id}: ${taken.join(', ')} already routed to ${claimed.get(key(taken[0]))}; not routed to ${env}`);
+        if (!hosts.length) continue;
+        for (const h of hosts) claimed.set(key(h), r.id);
+        routes.push(hosts.length === r.hosts.length ? r : { ...r, hosts });
+      }
+    }
+    return { version: this.version, routes };
+  }
+
+  private readonly warned = new Set<string>();
+  private warnOnce(message: string): void {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    this.logger.warn(message);
   }
 
   /** Replaces an environment's routes and applies the merged table (resolves when the edge acknowledged). */
