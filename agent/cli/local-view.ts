@@ -37,15 +37,3 @@ export async function openLocalView(configFile: string): Promise<LocalView> {
     render: (env, branch, commit) => renderAt({ source, host: config.host, ageIdentities: identities }, env, branch, commit),
   };
 }
-
-/** A stack as it may be shown: secret values replaced, secret files reduced to their hash. */
-export function redactStack(stack: Stack): unknown {
-  return {
-    ...stack,
-    services: Object.fromEntries(Object.entries(stack.services).map(([name, s]) => [name, {
-      ...s,
-      environment: Object.fromEntries(Object.entries(s.environment).map(([k, v]) => [k, s.secretEnvironment.includes(k) ? '<secret>' : v])),
-    }])),
-    secrets: Object.fromEntries(Object.entries(stack.secrets).map(([name, s]) => [name, { name: s.name, hash: s.hash, bytes: s.content.length }])),
-  };
-}

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { AutoinfraError } from '../../shared/errors.js';
 import { envOf } from '../agent.js';
-import { openLocalView, redactStack } from './local-view.js';
+import { redactStack } from '../../shared/compose/render.js';
+import { openLocalView } from './local-view.js';
 import type { CliContext } from './program.js';
 
 export function register(parent: Command, ctx: CliContext): void {

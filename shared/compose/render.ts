@@ -204,5 +204,7 @@ export function redactStack(stack: Stack): unknown {
   }
   const secrets: Record<string, unknown> = {};
   for (const [k, s] of Object.entries(stack.secrets)) secrets[k] = { name: s.name, hash: s.hash, bytes: s.content.length };
-  return { ...stack, services, secrets };
+  // Registry credentials: which registries have them, never what they are.
+  const registries = stack.registries ? Object.fromEntries(Object.entries(stack.registries).map(([host, c]) => [host, { username: c.username, password: '<secret>' }])) : undefined;
+  return { ...stack, services, secrets, ...(registries ? { registries } : {}) };
 }

@@ -117,6 +117,9 @@ t.test('secret values never appear in errors or redacted output', async (t) => {
   const shown = JSON.stringify(redactStack(s));
   t.notOk(shown.includes('s3cret-token'));
   t.notOk(shown.includes('db-password'));
+  const withRegistry = JSON.stringify(redactStack({ ...s, registries: { 'reg.example.org': { username: 'ci', password: 'reg-pass-9' } } }));
+  t.notOk(withRegistry.includes('reg-pass-9'), 'registry passwords are redacted');
+  t.ok(withRegistry.includes('reg.example.org'), 'which registries have credentials is shown');
   const bad = await input({}, { 'infra/secrets/web.env.age': await encryptAge(enc('GOOD=1\nthis line leaks s3cret-token\n'), [kp.recipient]) });
   const err = await renderStack(bad).then(() => undefined, (e: unknown) => e);
   t.ok(err instanceof ComposeError);
