@@ -61,6 +61,9 @@ fi
 # --- dockerd -------------------------------------------------------------------------------------
 if ! docker info >/dev/null 2>&1; then
   log "starting dockerd"
+  # A dockerd that was killed (e.g. the machine's previous session ended) leaves its pid file,
+  # and a new dockerd refuses to start while it exists.
+  if [ -f /var/run/docker.pid ] && [ ! -d "/proc/$(cat /var/run/docker.pid)" ]; then rm -f /var/run/docker.pid; fi
   nohup dockerd >/var/log/autoinfra-test-dockerd.log 2>&1 &
   for _ in $(seq 1 120); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
   docker info >/dev/null 2>&1 || { log "dockerd did not start; see /var/log/autoinfra-test-dockerd.log"; tail -20 /var/log/autoinfra-test-dockerd.log >&2; echo "0 passed, 1 failed"; exit 1; }

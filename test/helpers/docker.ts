@@ -1,6 +1,6 @@
 // A real Docker engine for tests: use the one that answers, or install Debian's docker.io and
 // start dockerd. Everything a test creates carries TEST_LABEL and is removed by cleanupDocker().
-import { existsSync, openSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import Docker from 'dockerode';
 import { exec, waitFor } from './exec.js';
@@ -26,6 +26,9 @@ async function ensureDocker(): Promise<Docker> {
   if (!existsSync('/usr/sbin/dockerd') && !existsSync('/usr/bin/dockerd')) {
     await exec('apt-get', ['install', '-y', '-q', 'docker.io'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   }
+  // A killed dockerd leaves its pid file behind, and a new one refuses to start while it exists.
+  const pidFile = '/var/run/docker.pid';
+  if (existsSync(pidFile) && !existsSync(`/proc/${readFileSync(pidFile, 'utf8').trim()}`)) rmSync(pidFile, { force: true });
   const log = openSync('/var/log/autoinfra-test-dockerd.log', 'a');
   const child = spawn('dockerd', [], { detached: true, stdio: ['ignore', log, log] });
   child.unref();
