@@ -71,6 +71,8 @@ export class Agent {
   private readonly liveStacks = new Map<string, Stack>();
   private driftTimer?: NodeJS.Timeout;
   private stopEvents?: () => void;
+  /** Wait before retrying a deploy that an outside failure (Docker down) interrupted. */
+  private readonly retryMs = 30_000;
   private readonly eventCheck = new Map<string, NodeJS.Timeout>();
   private stopping = false;
 
@@ -193,7 +195,12 @@ export class Agent {
     const env = envOf(kind, branch);
     this.wanted.set(env, { branch, commit });
     const prev = this.queues.get(env) ?? Promise.resolve();
-    const next = prev.then(() => this.deployWanted(env)).catch((e) => { this.log.error(`${env}: ${describeError(e)}`); }).finally(() => {
+    const next = prev.then(() => this.deployWanted(env)).catch((e) => {
+      // Not the commit's fault (Docker or the disk failed under us): try the same head again later.
+      this.log.error(`${env}: deploy of ${commit.slice(0, 12)} interrupted: ${describeError(e)}; retrying in ${Math.round(this.retryMs / 1000)} s`);
+      const timer = setTimeout(() => { if (!this.stopping && this.wanted.get(env)?.commit === commit) this.onHead(branch, commit); }, this.retryMs);
+      timer.unref();
+    }).finally(() => {
       if (this.queues.get(env) === next) this.queues.delete(env);
     });
     this.queues.set(env, next);

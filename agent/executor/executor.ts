@@ -99,8 +99,9 @@ export class Executor {
       return this.fail(state, commit, e, 'preflight');
     }
     let p: Plan;
+    const live = await this.deps.runtime.list(env); // the engine down is no fault of the commit: throws, retried
     try {
-      p = plan(stack, await this.deps.runtime.list(env), state);
+      p = plan(stack, live, state);
     } catch (e) {
       return this.fail(state, commit, e, 'plan');
     }
@@ -138,6 +139,9 @@ export class Executor {
         await this.gate(env, commit, service, container, action.toColour!, isJob(stack, service.name));
       }
     } catch (e) {
+      // The engine went away mid-way: not the commit's fault. The journal stays; a retry or the
+      // next start converges (orphans go) and deploys the commit again.
+      if (isEngineUnreachable(e)) throw e;
       await this.undoStarted(stack, state, started);
       return this.fail(state, commit, e, 'start');
     }
@@ -544,4 +548,14 @@ export function pullFailure(message: string): string {
   if (/no space left on device/i.test(m)) return `disk full on this host (${m})`;
   if (/connection refused|no such host|i\/o timeout|dial tcp|TLS handshake/i.test(m)) return `registry unreachable (${m})`;
   return m;
+}
+
+/** The Docker engine cannot be reached at all (socket gone, daemon down), as opposed to refusing. */
+export function isEngineUnreachable(e: unknown): boolean {
+  for (let cur: unknown = e, depth = 0; cur && depth < 5; cur = (cur as { cause?: unknown }).cause, depth++) {
+    const { code, syscall } = cur as { code?: unknown; syscall?: unknown };
+    if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE' || (code === 'ENOENT' && syscall === 'connect')) return true;
+    if (/connect (ENOENT|ECONNREFUSED)/.test(String((cur as Error).message ?? ''))) return true;
+  }
+  return false;
 }

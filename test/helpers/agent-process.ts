@@ -36,7 +36,7 @@ export interface TestHost {
   dispose(): Promise<void>;
 }
 
-export async function testHost(opts: { repoUrl: string; auth?: { username: string; passwordFile: string }; watch?: string; pollInterval?: string; driftInterval?: string }): Promise<TestHost> {
+export async function testHost(opts: { repoUrl: string; auth?: { username: string; passwordFile: string }; watch?: string; pollInterval?: string; driftInterval?: string; dockerSocket?: string }): Promise<TestHost> {
   await ensureAppImage();
   const name = `e2e-${randomBytes(4).toString('hex')}`;
   const dir = mkdtempSync(path.join(tmpdir(), 'ai-host-'));
@@ -60,6 +60,7 @@ export async function testHost(opts: { repoUrl: string; auth?: { username: strin
     'keys:',
     `  signing: ${path.join(dir, 'signing.key')}`,
     `  age: ${path.join(dir, 'age.key')}`,
+    ...(opts.dockerSocket ? ['docker:', `  socket: ${opts.dockerSocket}`] : []),
     'edge:',
     `  listen: ["127.0.0.1:${edgePort}"]`,
     `  control_socket: ${path.join(dir, 'edge.sock')}`,
