@@ -19,11 +19,16 @@ t.test('engine down at deploy time → retried, deployed when it is back', async
   const proxyDir = git.root;
   const socket = path.join(proxyDir, 'engine.sock');
   const host = await testHost({ repoUrl: git.url('app'), dockerSocket: socket });
-  let proxy: net.Server | undefined;
+  const proxy = net.createServer((client) => {
+    const upstream = net.connect(DOCKER_SOCKET);
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
   t.teardown(async () => {
     if (!t.passing()) t.comment(host.agentOutput().slice(-5000));
     await host.dispose();
-    proxy?.close();
+    proxy.close();
   });
   await host.startEdge();
   await host.startAgent();
@@ -33,13 +38,7 @@ t.test('engine down at deploy time → retried, deployed when it is back', async
   t.notOk(env?.failed.some((f) => f.commit === c1), 'the commit is not failed');
 
   rmSync(socket, { force: true });
-  proxy = net.createServer((client) => {
-    const upstream = net.connect(DOCKER_SOCKET);
-    client.pipe(upstream).pipe(client);
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-  });
-  await new Promise<void>((r) => proxy!.listen(socket, () => r()));
+  await new Promise<void>((r) => proxy.listen(socket, () => r()));
   await waitFor('v1 live after the engine returned', async () => (await host.get('web.test').catch(() => ({ body: '' }))).body === 'v1\n', { timeoutMs: 60_000, intervalMs: 250 });
   t.pass('deployed once the engine answered');
 });
