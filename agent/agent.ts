@@ -23,7 +23,7 @@ import type { GitSource, SourceEvent } from './source/git-source.js';
 import { gitSourceFor } from './source/configured.js';
 import { Credentials } from './source/credentials.js';
 import { GitHttp } from './source/git-http.js';
-import { isFailed, withFailure } from './state/env-state.js';
+import { isFailed } from './state/env-state.js';
 import { StateStore } from './state/store.js';
 import { renderAt, type RenderContext } from './render.js';
 
@@ -194,13 +194,18 @@ export class Agent {
     }
     const env = envOf(kind, branch);
     this.wanted.set(env, { branch, commit });
-    const prev = this.queues.get(env) ?? Promise.resolve();
-    const next = prev.then(() => this.deployWanted(env)).catch((e) => {
+    this.enqueue(env, () => this.deployWanted(env), (e) => {
       // Not the commit's fault (Docker or the disk failed under us): try the same head again later.
       this.log.error(`${env}: deploy of ${commit.slice(0, 12)} interrupted: ${describeError(e)}; retrying in ${Math.round(this.retryMs / 1000)} s`);
       const timer = setTimeout(() => { if (!this.stopping && this.wanted.get(env)?.commit === commit) this.onHead(branch, commit); }, this.retryMs);
       timer.unref();
-    }).finally(() => {
+    });
+  }
+
+  /** Runs `work` after whatever the environment is doing now: one operation at a time per env. */
+  private enqueue(env: string, work: () => Promise<unknown>, onError: (e: unknown) => void): void {
+    const prev = this.queues.get(env) ?? Promise.resolve();
+    const next: Promise<void> = prev.then(work).then(() => undefined, onError).finally(() => {
       if (this.queues.get(env) === next) this.queues.delete(env);
     });
     this.queues.set(env, next);
@@ -216,11 +221,8 @@ export class Agent {
     try {
       stack = await renderAt(this.render!, env, want.branch, want.commit);
     } catch (e) {
-      const reason = describeError(e);
-      await this.store.save(withFailure(state, want.commit, reason, new Date(this.clock.now()).toISOString()));
-      await this.deployLog!.append({ env, commit: want.commit, action: 'preflight', result: 'failed', detail: { stage: 'render', reason, code: e instanceof AutoinfraError ? e.code : undefined } });
-      await this.deployLog!.append({ env, commit: want.commit, action: 'failed', result: 'failed', detail: { stage: 'render', reason } });
-      this.log.warn(`${env}: commit ${want.commit.slice(0, 12)} cannot be rendered; ${state.live ? `still serving ${state.live.commit.slice(0, 12)}` : 'nothing live'}\n${reason}`);
+      await this.deployLog!.append({ env, commit: want.commit, action: 'preflight', result: 'failed', detail: { stage: 'render', reason: describeError(e), code: e instanceof AutoinfraError ? e.code : undefined } });
+      await this.executor!.fail(state, want.commit, e, 'render');
       return;
     }
     const outcome = await this.executor!.deploy(stack);
@@ -231,10 +233,7 @@ export class Agent {
   private async checkDrift(only?: string): Promise<void> {
     for (const [env, stack] of this.liveStacks) {
       if ((only && env !== only) || this.queues.has(env) || this.stopping) continue;
-      const run = this.executor!.repairDrift(stack).then(() => undefined).catch((e) => { this.log.error(`${env}: drift repair failed: ${describeError(e)}`); }).finally(() => {
-        if (this.queues.get(env) === run) this.queues.delete(env);
-      });
-      this.queues.set(env, run);
+      this.enqueue(env, () => this.executor!.repairDrift(stack), (e) => this.log.error(`${env}: drift repair failed: ${describeError(e)}`));
     }
   }
 }

@@ -114,14 +114,14 @@ export class Executor {
       return this.fail(state, commit, e, 'preflight');
     }
     if (!p.changes) {
-      state = { ...state, live: { commit, since: state.live?.since ?? new Date(this.deps.clock.now()).toISOString(), services: state.live?.services ?? {} } };
+      state = { ...state, live: { commit, since: state.live?.since ?? this.nowIso(), services: state.live?.services ?? {} } };
       await store.save(state);
       await recorder.record({ env, commit, action: 'live', result: 'ok', detail: { unchanged: true } });
       return { result: 'unchanged', commit, plan: p, stack };
     }
 
     // 2. Journal, networks, volumes.
-    state = { ...state, operation: { commit, phase: 'starting', attempts: state.operation?.commit === commit ? state.operation.attempts : 0, startedAt: new Date(this.deps.clock.now()).toISOString() } };
+    state = { ...state, operation: { commit, phase: 'starting', attempts: state.operation?.commit === commit ? state.operation.attempts : 0, startedAt: this.nowIso() } };
     await store.save(state);
     for (const o of p.orphans) await this.removeContainer(env, commit, o, 'orphan');
     await this.ensureNetworksAndVolumes(stack);
@@ -156,7 +156,7 @@ export class Executor {
       const info = await this.deps.runtime.imageInfo(s.service.image).catch(() => undefined);
       services[s.service.name] = { colour: s.action.toColour!, hash: s.service.hash, container: s.container.name, image: s.service.image, digest: info && repoDigestOf(s.service.image, info.digests), ...(isJob(stack, s.service.name) ? { job: true } : {}) };
     }
-    const newLive = { commit, since: new Date(this.deps.clock.now()).toISOString(), services };
+    const newLive = { commit, since: this.nowIso(), services };
     try {
       await this.publishRoutes(stack, newLive, previous);
     } catch (e) {
@@ -331,9 +331,17 @@ export class Executor {
     if (restarted) await this.publishRoutes(stack, state.live, undefined).catch((e) => this.log.error(`routes not re-applied: ${describeError(e)}`, { env: stack.env }));
   }
 
-  private async fail(state: EnvState, commit: string, e: unknown, stage: string): Promise<DeployOutcome> {
+  private nowIso(): string {
+    return new Date(this.deps.clock.now()).toISOString();
+  }
+
+  /**
+   * Records `commit` as failed for its environment (state, deploy log, one warning); nothing live
+   * changes. The agent also uses it for commits that fail before a stack exists (render).
+   */
+  async fail(state: EnvState, commit: string, e: unknown, stage: string): Promise<DeployOutcome> {
     const reason = describeError(e);
-    const next = withFailure(state, commit, reason, new Date(this.deps.clock.now()).toISOString());
+    const next = withFailure(state, commit, reason, this.nowIso());
     await this.deps.store.save(next);
     await this.deps.recorder.record({ env: state.env, commit, action: 'failed', result: 'failed', detail: { stage, reason, code: e instanceof AutoinfraError ? e.code : undefined } });
     this.log.warn(`${state.env}: commit ${commit.slice(0, 12)} failed at ${stage}: ${reason}; ${state.live ? `still serving ${state.live.commit.slice(0, 12)}` : 'nothing was live'}`, { env: state.env, commit });
@@ -443,7 +451,7 @@ export class Executor {
       if (op.phase === 'draining') {
         state = { ...state, operation: undefined };
       } else if (op.attempts + 1 >= this.opts.maxCrashAttempts) {
-        state = withFailure(state, op.commit, `the agent stopped ${op.attempts + 1} times while deploying this commit`, new Date(this.deps.clock.now()).toISOString());
+        state = withFailure(state, op.commit, `the agent stopped ${op.attempts + 1} times while deploying this commit`, this.nowIso());
       } else {
         state = { ...state, operation: { ...op, attempts: op.attempts + 1, phase: 'preflight' } };
       }
