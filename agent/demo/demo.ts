@@ -3,14 +3,12 @@
 // story told step by step. Steps are a list so later capabilities (master beside production with
 // mirrored traffic, previews) slot in as further steps.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describeError } from '../../shared/errors.js';
-import { keyId } from '../../shared/log/keys.js';
-import { generateAgeKeyPair } from '../../shared/secrets/age.js';
 import { freePort } from '../host-command.js';
 import { DockerRuntime } from '../runtime/docker.js';
 import { LABEL } from '../runtime/types.js';
@@ -18,6 +16,7 @@ import { StateStore } from '../state/store.js';
 import { waitFor } from '../wait-for.js';
 import { buildDemoImage, demoCompose, DemoSetupError, DEMO_IMAGE } from './app-image.js';
 import { GitServer } from './git-server.js';
+import { writeLocalHost } from './local-host.js';
 
 export interface DemoOptions {
   keep: boolean;
@@ -102,33 +101,8 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
 }
 
 async function writeHostFiles(ctx: DemoContext): Promise<void> {
-  const { privateKey } = generateKeyPairSync('ed25519');
-  writeFileSync(path.join(ctx.dir, 'signing.key'), privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
-  const age = await generateAgeKeyPair();
-  writeFileSync(path.join(ctx.dir, 'age.key'), `# demo host identity\n${age.identity}\n`, { mode: 0o600 });
-  const policy = `# Repo policy: the agents whose deploy-log signatures are trusted.\nagents:\n  ${ctx.host}:\n    signing_key: "${keyId(privateKey)}"\n    age: ${age.recipient}\n`;
-  writeFileSync(path.join(ctx.dir, 'autoinfra.yml'), policy);
-  writeFileSync(ctx.configFile, [
-    `host: ${ctx.host}`,
-    'repo:',
-    `  url: ${ctx.repoUrl}`,
-    'poll:',
-    '  interval: 1s',
-    `state_dir: ${ctx.stateDir}`,
-    `runtime_dir: ${path.join(ctx.dir, 'run')}`,
-    'keys:',
-    `  signing: ${path.join(ctx.dir, 'signing.key')}`,
-    `  age: ${path.join(ctx.dir, 'age.key')}`,
-    'edge:',
-    `  listen: ["127.0.0.1:${ctx.edgePort}"]`,
-    `  control_socket: ${path.join(ctx.dir, 'edge.sock')}`,
-    `  routes_file: ${path.join(ctx.dir, 'routes.json')}`,
-    'api:',
-    `  listen: 127.0.0.1:${ctx.apiPort}`,
-    'deploy:',
-    '  watch: 2s',
-    '',
-  ].join('\n'));
+  const local = await writeLocalHost({ dir: ctx.dir, host: ctx.host, repoUrl: ctx.repoUrl, edgePort: ctx.edgePort, apiPort: ctx.apiPort, watch: '2s' });
+  writeFileSync(path.join(ctx.dir, 'autoinfra.yml'), `# Repo policy: the agents whose deploy-log signatures are trusted.\n${local.policyYaml}`);
 }
 
 /** The edge and the agent run as this same CLI in child processes, as systemd would run them. */

@@ -1,12 +1,11 @@
 // A whole autoinfra host for end-to-end tests: host keys, agent.yml, an edge process and an agent
 // process (the real CLI), all on 127.0.0.1, pointed at a test git server.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { generateAgeKeyPair } from '../../shared/secrets/age.js';
-import { keyId } from '../../shared/log/keys.js';
+import { writeLocalHost } from '../../agent/demo/local-host.js';
 import { CLI_ENTRY, REPO_ROOT } from './cli.js';
 import { cleanupByLabel } from './docker.js';
 import { freePort, waitFor } from './exec.js';
@@ -40,41 +39,13 @@ export async function testHost(opts: { repoUrl: string; auth?: { username: strin
   await ensureAppImage();
   const name = `e2e-${randomBytes(4).toString('hex')}`;
   const dir = mkdtempSync(path.join(tmpdir(), 'ai-host-'));
-  const { privateKey } = generateKeyPairSync('ed25519');
-  writeFileSync(path.join(dir, 'signing.key'), privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
-  const age = await generateAgeKeyPair();
-  writeFileSync(path.join(dir, 'age.key'), `# test host\n${age.identity}\n`, { mode: 0o600 });
   const edgePort = await freePort();
   const apiPort = await freePort();
-  const stateDir = path.join(dir, 'state');
-  const configFile = path.join(dir, 'agent.yml');
-  const lines = [
-    `host: ${name}`,
-    'repo:',
-    `  url: ${opts.repoUrl}`,
-    ...(opts.auth ? ['  auth:', `    username: ${opts.auth.username}`, `    password_file: ${opts.auth.passwordFile}`] : []),
-    'poll:',
-    `  interval: ${opts.pollInterval ?? '1s'}`,
-    `state_dir: ${stateDir}`,
-    `runtime_dir: ${path.join(dir, 'run')}`,
-    'keys:',
-    `  signing: ${path.join(dir, 'signing.key')}`,
-    `  age: ${path.join(dir, 'age.key')}`,
-    ...(opts.dockerSocket ? ['docker:', `  socket: ${opts.dockerSocket}`] : []),
-    'edge:',
-    `  listen: ["127.0.0.1:${edgePort}"]`,
-    `  control_socket: ${path.join(dir, 'edge.sock')}`,
-    `  routes_file: ${path.join(dir, 'routes.json')}`,
-    'api:',
-    `  listen: 127.0.0.1:${apiPort}`,
-    'deploy:',
-    `  watch: ${opts.watch ?? '1s'}`,
-    `  drift_interval: ${opts.driftInterval ?? '1s'}`,
-    'log:',
-    '  level: debug',
-  ];
-  writeFileSync(configFile, lines.join('\n') + '\n');
-  const id = keyId(privateKey);
+  const local = await writeLocalHost({
+    dir, host: name, repoUrl: opts.repoUrl, edgePort, apiPort, auth: opts.auth, dockerSocket: opts.dockerSocket,
+    pollInterval: opts.pollInterval ?? '1s', watch: opts.watch ?? '1s', driftInterval: opts.driftInterval ?? '1s', logLevel: 'debug',
+  });
+  const { configFile, stateDir } = local;
   let edge: ChildProcess | undefined;
   let agent: ChildProcess | undefined;
   let output = '';
@@ -86,8 +57,7 @@ export async function testHost(opts: { repoUrl: string; auth?: { username: strin
   };
   const exited = (c: ChildProcess | undefined): Promise<void> => new Promise((r) => (!c || c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
   const host: TestHost = {
-    name, dir, configFile, stateDir, edgePort, apiPort, keyId: id, ageRecipient: age.recipient,
-    policyYaml: `agents:\n  ${name}:\n    signing_key: "${id}"\n    age: ${age.recipient}\n`,
+    name, dir, configFile, stateDir, edgePort, apiPort, keyId: local.keyId, ageRecipient: local.ageRecipient, policyYaml: local.policyYaml,
     async startEdge() {
       edge = run(['edge']);
       await waitFor('edge to listen', async () => (await request(edgePort, 'none.test', '/')).status === 404, { timeoutMs: 20_000 });
