@@ -1,12 +1,23 @@
 // Compose `secrets:` for containers: decrypted bytes written, mode 0400, under the runtime dir
-// (a tmpfs: /run) and bind-mounted read-only. Never elsewhere on disk. Files are named by content
-// hash, so a changed secret is a new file and an old container keeps reading its own.
+// (a tmpfs: /run) and bind-mounted read-only. Never elsewhere on disk. Files are placed by content
+// hash and mode only, never by the secret's name (a name is repo input: `../` in it once wrote
+// outside the runtime dir), so a changed secret is a new file and an old container keeps its own.
 import { access, chmod, mkdir, readdir, rm, statfs, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ServiceSpec, Stack } from '../../shared/stack/model.js';
 import type { Logger } from '../logger.js';
+import { AutoinfraError } from '../../shared/errors.js';
 
 const TMPFS_MAGIC = 0x01021994;
+
+/** A secret file's path would leave the runtime dir: never written (a bug, not a repo problem). */
+export class SecretPathError extends AutoinfraError {
+  static readonly code = 'E_SECRET_PATH';
+  constructor(file: string, dir: string) {
+    super(SecretPathError.code, `refusing to write a secret file at ${file}: outside the runtime directory ${dir}`, { file, dir });
+    this.name = 'SecretPathError';
+  }
+}
 
 export class SecretFiles {
   private warned = false;
@@ -18,14 +29,15 @@ export class SecretFiles {
     for (const mount of service.secrets) {
       const secret = stack.secrets[mount.source];
       if (!secret) continue;
-      const dir = path.join(this.dir, stack.env, secret.hash.slice(0, 32));
+      const mode = mount.mode ?? 0o400;
+      const dir = this.inside(path.join(this.dir, stack.env, secret.hash.slice(0, 32)));
       await mkdir(dir, { recursive: true, mode: 0o700 });
       await this.checkTmpfs();
-      const file = path.join(dir, mount.source);
-      // Same name + same content hash = same bytes: a running container may have it mounted.
+      const file = this.inside(path.join(dir, mode.toString(8).padStart(4, '0')));
+      // Same content hash + same mode = same file: a running container may have it mounted.
       if (!(await exists(file))) {
         await writeFile(file, secret.content, { mode: 0o400 });
-        await chmod(file, mount.mode ?? 0o400);
+        await chmod(file, mode);
       }
       out[mount.source] = file;
     }
@@ -38,6 +50,14 @@ export class SecretFiles {
     const envDir = path.join(this.dir, stack.env);
     const entries = await readdir(envDir).catch(() => [] as string[]);
     for (const e of entries) if (!keep.has(e)) await rm(path.join(envDir, e), { recursive: true, force: true });
+  }
+
+  /** Every path written is checked to resolve inside the runtime dir (a second guard: names never reach it). */
+  private inside(p: string): string {
+    const root = path.resolve(this.dir);
+    const resolved = path.resolve(p);
+    if (!resolved.startsWith(root + path.sep)) throw new SecretPathError(resolved, root);
+    return resolved;
   }
 
   private async checkTmpfs(): Promise<void> {

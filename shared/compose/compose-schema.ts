@@ -105,18 +105,23 @@ export const serviceSchema = obj({
 
 const external = { anyOf: [bool, obj({ name: str })] };
 
+/** Compose's own rule for the keys of services, networks, volumes, secrets and configs. Names end
+ *  up in container, network and volume names on the host, so nothing else is accepted. */
+export const NAME_PATTERN = '^[a-zA-Z0-9._-]+$';
+const named = (item: unknown): JsonSchema => ({ type: 'object', patternProperties: { [NAME_PATTERN]: item }, additionalProperties: false });
+
 export const composeSchema: JsonSchema = obj({
   version: { type: 'string', description: 'obsolete; ignored' },
   name: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]*$', description: 'lower-case letters, digits, - and _' },
-  services: { type: 'object', patternProperties: { '^[a-zA-Z0-9._-]+$': { anyOf: [serviceSchema, { type: 'null' }] } }, additionalProperties: false },
-  networks: { type: 'object', additionalProperties: { anyOf: [{ type: 'null' }, obj({
+  services: named({ anyOf: [serviceSchema, { type: 'null' }] }),
+  networks: named({ anyOf: [{ type: 'null' }, obj({
     name: str, driver: str, driver_opts: looseObject, ipam: looseObject, external, internal: bool, enable_ipv4: bool, enable_ipv6: bool,
     attachable: bool, labels: listOrDict,
-  })] } },
-  volumes: { type: 'object', additionalProperties: { anyOf: [{ type: 'null' }, obj({
+  })] }),
+  volumes: named({ anyOf: [{ type: 'null' }, obj({
     name: str, driver: str, driver_opts: looseObject, external, labels: listOrDict, 'x-autoinfra': xAutoinfraVolumeSchema,
-  })] } },
-  secrets: { type: 'object', additionalProperties: obj({ name: str, file: str, environment: str, content: str, external, labels: listOrDict, driver: str, driver_opts: looseObject, template_driver: str }) },
-  configs: { type: 'object', additionalProperties: obj({ name: str, file: str, environment: str, content: str, external, labels: listOrDict, template_driver: str }) },
+  })] }),
+  secrets: named(obj({ name: str, file: str, environment: str, content: str, external, labels: listOrDict, driver: str, driver_opts: looseObject, template_driver: str })),
+  configs: named(obj({ name: str, file: str, environment: str, content: str, external, labels: listOrDict, template_driver: str })),
   'x-autoinfra': xAutoinfraTopSchema,
 });

@@ -172,9 +172,14 @@ function joinAlternatives(problems: Problem[]): Problem[] {
   return out;
 }
 
+const SECTION_NOUN: Record<string, string> = { services: 'service', networks: 'network', volumes: 'volume', secrets: 'secret', configs: 'config' };
+
+/** A name outside compose's pattern shows up as an unknown key of its section: say what it is. */
 function improveUnknownService(p: Problem): Problem {
-  if (p.path?.startsWith('services.') && /^unknown key/.test(p.reason) && p.path.split('.').length === 2) {
-    return { ...p, reason: `invalid service name (letters, digits, ".", "_" and "-" only)` };
+  const section = p.path?.split('.')[0] ?? '';
+  const key = /^unknown key "(.*?)"/.exec(p.reason)?.[1];
+  if (SECTION_NOUN[section] && key !== undefined && p.path === `${section}.${key}`) {
+    return { ...p, reason: `invalid ${SECTION_NOUN[section]} name (letters, digits, ".", "_" and "-" only)` };
   }
   return p;
 }
