@@ -1,7 +1,10 @@
 // Pure: how a service of a stack becomes a container on this host (names, labels, ports, mounts).
 // The one place that knows our naming scheme on the host.
 import type { ServiceSpec, Stack } from '../../shared/stack/model.js';
+import type { MAPPED_OPTIONS } from '../../shared/compose/service-options.js';
 import { LABEL, type Colour, type ContainerSpec } from './types.js';
+
+type MappedOption = (typeof MAPPED_OPTIONS)[number];
 
 export function containerName(env: string, service: string, colour: Colour): string {
   return `ai-${env}-${service}-${colour}`;
@@ -45,7 +48,8 @@ export interface ContainerSpecInput {
 
 export function containerSpec({ stack, service: svc, colour, host, secretFiles = {}, job = false }: ContainerSpecInput): ContainerSpec {
   const networks: Record<string, string[]> = {};
-  const svcNetworks = Object.keys(svc.networks).length ? svc.networks : { default: { aliases: [] } };
+  // network_mode (none, or host where policy allows it) replaces the project networks.
+  const svcNetworks = svc.extra.network_mode !== undefined ? {} : Object.keys(svc.networks).length ? svc.networks : { default: { aliases: [] } };
   for (const [net, { aliases }] of Object.entries(svcNetworks)) {
     const external = stack.networks[net]?.external;
     networks[external ? stack.networks[net].name : networkName(stack.env, net)] = [svc.name, ...aliases];
@@ -93,9 +97,9 @@ export function hasFixedHostPorts(svc: ServiceSpec): boolean {
   return svc.ports.some((p) => p.published !== undefined && p.published !== '' && p.published !== '0');
 }
 
-/** Compose service options that map 1:1 onto Docker's HostConfig. Others in `extra` are ignored here
- *  (render validates which options are accepted at all). */
-const HOST_CONFIG: Record<string, (v: unknown) => Record<string, unknown>> = {
+/** Compose service options that map onto Docker's HostConfig: exactly MAPPED_OPTIONS (render refuses
+ *  or warns about every other key, so nothing in `extra` is dropped unannounced). */
+const HOST_CONFIG: Record<MappedOption, (v: unknown) => Record<string, unknown>> = {
   cap_add: (v) => ({ CapAdd: v }),
   cap_drop: (v) => ({ CapDrop: v }),
   privileged: (v) => ({ Privileged: v }),
@@ -112,13 +116,40 @@ const HOST_CONFIG: Record<string, (v: unknown) => Record<string, unknown>> = {
   mem_reservation: (v) => ({ MemoryReservation: bytes(v) }),
   cpus: (v) => ({ NanoCpus: Math.round(Number(v) * 1e9) }),
   ulimits: (v) => ({ Ulimits: Object.entries(v as Record<string, number | { soft: number; hard: number }>).map(([Name, l]) => (typeof l === 'number' ? { Name, Soft: l, Hard: l } : { Name, Soft: l.soft, Hard: l.hard })) }),
+  dns_opt: (v) => ({ DnsOptions: v }),
+  dns_search: (v) => ({ DnsSearch: Array.isArray(v) ? v : [v] }),
+  memswap_limit: (v) => ({ MemorySwap: Number(v) === -1 ? -1 : bytes(v) }),
+  mem_swappiness: (v) => ({ MemorySwappiness: v }),
+  cpu_shares: (v) => ({ CpuShares: Number(v) }),
+  cpu_quota: (v) => ({ CpuQuota: Number(v) }),
+  cpu_period: (v) => ({ CpuPeriod: Number(v) }),
+  cpuset: (v) => ({ CpusetCpus: String(v) }),
+  oom_score_adj: (v) => ({ OomScoreAdj: v }),
+  group_add: (v) => ({ GroupAdd: (v as unknown[]).map(String) }),
+  devices: (v) => ({ Devices: (v as unknown[]).map(device) }),
+  network_mode: (v) => ({ NetworkMode: v }),
+  pid: (v) => (v === null ? {} : { PidMode: v }),
+  ipc: (v) => ({ IpcMode: v }),
+  uts: (v) => ({ UTSMode: v }),
+  userns_mode: (v) => ({ UsernsMode: v }),
+  cgroup: (v) => ({ CgroupnsMode: v }),
   logging: (v) => ({ LogConfig: { Type: (v as { driver?: string }).driver ?? 'json-file', Config: (v as { options?: Record<string, string> }).options ?? {} } }),
 };
 
 export function hostConfig(extra: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(extra)) if (HOST_CONFIG[k] && v !== undefined) Object.assign(out, HOST_CONFIG[k](v));
+  for (const [k, v] of Object.entries(extra)) if (k in HOST_CONFIG && v !== undefined) Object.assign(out, HOST_CONFIG[k as MappedOption](v));
   return out;
+}
+
+/** `/dev/x[:/dev/y[:rwm]]` or `{source, target, permissions}` → Docker's device mapping. */
+function device(d: unknown): { PathOnHost: string; PathInContainer: string; CgroupPermissions: string } {
+  if (typeof d === 'object' && d !== null) {
+    const o = d as { source?: string; target?: string; permissions?: string };
+    return { PathOnHost: String(o.source), PathInContainer: String(o.target ?? o.source), CgroupPermissions: o.permissions ?? 'rwm' };
+  }
+  const [host, container, perms] = String(d).split(':');
+  return { PathOnHost: host, PathInContainer: container ?? host, CgroupPermissions: perms ?? 'rwm' };
 }
 
 function bytes(v: unknown): number {

@@ -11,6 +11,7 @@ import { composeSchema } from './compose-schema.js';
 import { parseDotenv } from './dotenv.js';
 import { applyExtends, type ExtendsProblem } from './extends.js';
 import { hostileOptions } from './hostile.js';
+import { unsupportedOptions } from './service-options.js';
 import { interpolateTree, type InterpolationProblem, type Lookup } from './interpolate.js';
 import { mergeModels, unique } from './merge.js';
 import { normaliseModel } from './normalise.js';
@@ -35,9 +36,9 @@ export interface LoadComposeInput {
   envFile?: ComposeSource;
   /** Process environment: wins over `.env`. */
   processEnv?: Record<string, string | undefined>;
-  /** Exceptions to the hostile-option rules (repo policy `allow:`). */
+  /** Exceptions to the hostile-option rules (production's repo policy `allow:`). */
   allow?: PolicyAllow;
-  /** Skip the checks that only make sense for a deployable stack (image or build present). */
+  /** Skip the checks that only make sense for a deployable stack (image or build present, host options). */
   partial?: boolean;
 }
 
@@ -217,8 +218,14 @@ export function loadCompose(input: LoadComposeInput): LoadedCompose {
   checkMerged(model, input, locateProblem, problems);
   const normalised = normaliseModel(model, { projectDir: input.projectDir, lookup });
   const svcs = normalised.services as Record<string, Obj>;
-  for (const [name, svc] of Object.entries(svcs)) {
-    for (const h of hostileOptions(name, svc, input.allow ?? {})) problems.push(locateProblem(h.path, h.reason));
+  // Host checks apply to what would be deployed; a partial load only wants the shape (build contexts).
+  if (!input.partial) {
+    for (const [name, svc] of Object.entries(svcs)) {
+      for (const h of hostileOptions(name, svc, { allow: input.allow ?? {}, projectDir: input.projectDir })) problems.push(locateProblem(h.path, h.reason));
+      const found = unsupportedOptions(name, svc);
+      for (const h of found.problems) problems.push(locateProblem(h.path, h.reason));
+      for (const w of found.warnings) warnings.add(w);
+    }
   }
   if (problems.length) throw new ComposeError(`invalid compose files ${input.files.map((f) => f.file).join(', ')}`, sortProblems(problems, sources));
   return { model: normalised, sources, warnings: [...warnings], lookup };

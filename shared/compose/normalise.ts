@@ -170,6 +170,7 @@ export function normaliseVolume(v: unknown, ctx: NormaliseContext): Obj {
     ? { type: 'bind', source: resolvePath(ctx.projectDir, source), target, bind: { create_host_path: true } }
     : { type: 'volume', source, target, volume: {} };
   if (modes.includes('ro')) o.read_only = true;
+  else if (modes.includes('rw')) o.read_only = false; // said explicitly: binds are read-only otherwise
   if (modes.includes('z') || modes.includes('Z')) o.bind = { ...(o.bind as Obj), selinux: modes.includes('z') ? 'z' : 'Z' };
   if (modes.includes('nocopy')) o.volume = { nocopy: true };
   const prop = modes.find((m) => /^r?(shared|slave|private)$/.test(m));

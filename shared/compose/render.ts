@@ -178,7 +178,7 @@ export function buildContextsOf(input: Pick<RenderInput, 'files' | 'branch' | 'e
   if (overlay !== undefined) files.push({ file: overlayFileFor(input.branch, input.env), text: overlay });
   const envText = text(`${PROJECT_DIR}/.env`);
   try {
-    const { model } = loadCompose({ files, projectDir: PROJECT_DIR, readFile: text, processEnv: input.processEnv ?? {}, partial: true, allow: { privileged: true, host_namespaces: ['network', 'pid', 'ipc', 'uts', 'userns', 'cgroup'], capabilities: ['ALL'], devices: true, bind_mounts: ['/'], unconfined: true },
+    const { model } = loadCompose({ files, projectDir: PROJECT_DIR, readFile: text, processEnv: input.processEnv ?? {}, partial: true,
       envFile: envText === undefined ? undefined : { file: `${PROJECT_DIR}/.env`, text: envText } });
     const dirs = new Set<string>();
     for (const svc of Object.values(model.services as Record<string, Obj>)) if (isPlainObject(svc.build) && typeof svc.build.context === 'string') dirs.add(svc.build.context);

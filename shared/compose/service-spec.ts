@@ -68,7 +68,10 @@ function toPort(p: unknown): PortSpec {
 function toVolume(v: unknown): VolumeMount {
   const o = v as Obj;
   const type = o.type === 'bind' || o.type === 'tmpfs' ? o.type : 'volume';
-  return { type, ...(o.source !== undefined ? { source: String(o.source) } : {}), target: String(o.target), ...(o.read_only ? { read_only: true } : {}) };
+  // Bind mounts are read-only unless the file says otherwise (`:rw`, `read_only: false`), which
+  // hostile.ts allows only where the policy does.
+  const readOnly = type === 'bind' ? o.read_only !== false : o.read_only === true;
+  return { type, ...(o.source !== undefined ? { source: String(o.source) } : {}), target: String(o.target), ...(readOnly ? { read_only: true } : {}) };
 }
 
 function toSecretMount(v: unknown): SecretMount {

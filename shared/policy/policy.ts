@@ -3,6 +3,9 @@
 export interface Signer { key: string; name?: string; email?: string }
 export interface AgentKeys { signing_key?: string; signing_keys?: string[]; age?: string }
 
+/** A path alone means read-only. */
+export type BindMountAllowance = string | { path: string; read_only?: boolean };
+
 export interface PolicyAllow {
   privileged?: boolean;
   /** Host namespaces a service may join: network_mode/pid/ipc/uts/userns/cgroup `host`. */
@@ -11,8 +14,14 @@ export interface PolicyAllow {
   capabilities?: string[];
   /** `true` allows every device; a list allows those host device paths. */
   devices?: boolean | string[];
-  /** Host paths (and what is under them) that may be bind-mounted even though they are sensitive. */
-  bind_mounts?: string[];
+  /** Absolute host paths (and what is under them) that may be bind-mounted; read-only unless
+   *  `read_only: false` (then only the path itself, and only when the service asks for `:rw`). */
+  bind_mounts?: BindMountAllowance[];
+  /** `external: true` volume names a non-production environment may use (production may use any
+   *  name but another environment's `ai-…` objects). */
+  external_volumes?: string[];
+  /** `external: true` network names a non-production environment may join (likewise). */
+  external_networks?: string[];
   /** seccomp/apparmor `unconfined`. */
   unconfined?: boolean;
 }

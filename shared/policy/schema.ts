@@ -4,10 +4,12 @@
 import type { JsonSchema } from '../schema.js';
 import { healthSchema, mirrorSchema } from '../compose/x-autoinfra-schema.js';
 import { durationSchema } from '../duration.js';
+import { NAME_PATTERN } from '../compose/compose-schema.js';
 
 export const AGE_RECIPIENT_PATTERN = '^age1[02-9ac-hj-np-z]{58}$';
 export const ED25519_KEY_ID_PATTERN = '^ed25519:[A-Za-z0-9+/]{43}=$';
 
+const absolutePath = { type: 'string', pattern: '^/', description: 'an absolute host path' };
 const strict = (properties: Record<string, unknown>, extra: Record<string, unknown> = {}): JsonSchema => ({ type: 'object', properties, additionalProperties: false, ...extra });
 
 export const policySchema: JsonSchema = strict({
@@ -41,7 +43,9 @@ export const policySchema: JsonSchema = strict({
     host_namespaces: { type: 'array', items: { enum: ['network', 'pid', 'ipc', 'uts', 'userns', 'cgroup'] } },
     capabilities: { type: 'array', items: { type: 'string' } },
     devices: { anyOf: [{ type: 'boolean' }, { type: 'array', items: { type: 'string' } }] },
-    bind_mounts: { type: 'array', items: { type: 'string', pattern: '^/', description: 'an absolute host path' } },
+    bind_mounts: { type: 'array', items: { anyOf: [absolutePath, strict({ path: absolutePath, read_only: { type: 'boolean', description: 'false lets a service mount the path itself writable (with :rw)' } }, { required: ['path'] })] } },
+    external_volumes: { type: 'array', items: { type: 'string', pattern: NAME_PATTERN }, description: 'external volume names master and previews may use' },
+    external_networks: { type: 'array', items: { type: 'string', pattern: NAME_PATTERN }, description: 'external network names master and previews may join' },
     unconfined: { type: 'boolean' },
   }),
 });

@@ -21,7 +21,7 @@ const table: [string, number, string | undefined, string][] = [
   ['extends-missing-service', 3, 'services.web.extends', 'extends names service "base", which is not defined in this f'],
   ['healthcheck-bad-duration', 6, 'services.web.healthcheck.interval', '"5 seconds" does not match the expected form a duration such'],
   ['hostile-bind-etc', 6, 'services.web.volumes[1]', 'bind mount of /etc/ssl exposes the host (/etc)'],
-  ['hostile-bind-escapes-repo', 5, 'services.web.volumes[0]', 'bind mount source ../../../etc leaves the repository checkout'],
+  ['hostile-bind-escapes-repo', 5, 'services.web.volumes[0]', 'bind mount source ../../../etc leaves the project directory infra/'],
   ['hostile-bind-home', 5, 'services.web.volumes[0]', 'bind mount of ~/.ssh exposes the agent user\'s home directory'],
   ['hostile-bind-root', 5, 'services.web.volumes[0]', 'bind mount of / exposes the host (the root file system)'],
   ['hostile-cap-all', 4, 'services.web.cap_add[0]', 'capability ALL breaks container isolation'],
