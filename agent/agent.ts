@@ -142,8 +142,8 @@ export class Agent {
   }
 
   /** Environments, live and failed commits, per-service colour; and the source's health. */
-  async status(): Promise<{ host: string; source: unknown; environments: unknown[] }> {
-    return { host: this.config.host, source: this.source?.status(), environments: await this.store.list() };
+  async status(): Promise<{ host: string; source: unknown; log: unknown; environments: unknown[] }> {
+    return { host: this.config.host, source: this.source?.status(), log: this.publisher?.status(), environments: await this.store.list() };
   }
 
   /** Poll now (webhooks, `autoinfra trigger`). */

@@ -178,6 +178,16 @@ export class LogBranch {
     }
   }
 
+  /** A commit's parents (for walking the branch's history). */
+  async commitParents(oid: string): Promise<string[]> {
+    return (await git.readCommit({ fs, cache: this.cache, gitdir: this.o.gitdir, oid })).commit.parent;
+  }
+
+  /** The commit a ref (e.g. HEAD of a checkout) names, or undefined. */
+  async resolveRef(ref: string): Promise<string | undefined> {
+    try { return await git.resolveRef({ fs, gitdir: this.o.gitdir, ref }); } catch { return undefined; }
+  }
+
   /** All files of a commit's tree as path → blob oid (two levels: README.md, hosts/*). */
   async listFiles(commit: string): Promise<Map<string, string>> {
     const out = new Map<string, string>();

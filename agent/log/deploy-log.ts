@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { AutoinfraError } from '../../shared/errors.js';
 import { appendEntry, type ChainTip } from '../../shared/log/chain.js';
-import { entryShapeProblem, isValidHostName, type LogEntry, type LogEntryInput } from '../../shared/log/entry.js';
+import { canonicalJson, entryShapeProblem, isValidHostName, type LogEntry, type LogEntryInput, type Witness } from '../../shared/log/entry.js';
 import { keyId, loadSigningKey } from '../../shared/log/keys.js';
 import type { Logger } from '../logger.js';
 
@@ -52,6 +52,9 @@ export class DeployLog {
   private broken?: unknown;
   private readonly listeners = new Set<(e: LogEntry) => void>();
   private readonly secrets: string[];
+  /** Other hosts' tips to carry on the next entry, and the last witness an entry carried (canonical JSON). */
+  private witnessNext?: Witness;
+  private lastWitness = '{}';
 
   private constructor(private readonly opts: DeployLogOptions, private readonly handle: fsp.FileHandle) {
     if (!isValidHostName(opts.host)) throw new LogQueueError(opts.dir, `host name "${opts.host}" is not usable as a file name`);
@@ -95,6 +98,7 @@ export class DeployLog {
       this.lines.push(line);
       this.list.push(e);
       this.tip = { seq: e.seq, line };
+      if (e.witness) this.lastWitness = canonicalJson(e.witness);
       pos = nl + 1;
       good = pos;
     }
@@ -112,8 +116,10 @@ export class DeployLog {
       host: this.host, keyId: this.keyId, key: this.key,
       time: new Date(this.opts.clock.now()).toISOString(),
       secrets: o.secrets ? [...this.secrets, ...o.secrets] : this.secrets,
+      witness: this.witnessNext,
     });
     this.tip = { seq: entry.seq, line };
+    if (this.witnessNext) { this.lastWitness = canonicalJson(this.witnessNext); this.witnessNext = undefined; }
     return new Promise<LogEntry>((resolve, reject) => {
       this.pending.push({ line, entry, resolve, reject });
       if (!this.writing) void this.writeLoop();
@@ -144,6 +150,16 @@ export class DeployLog {
       }
     }
     this.writing = false;
+  }
+
+  /**
+   * What the publisher saw of the other hosts' files at the tip it fetched. The next entry carries
+   * it when it differs from the last one carried (so an idle host adds nothing, and hosts never
+   * answer each other's witnesses with new entries).
+   */
+  witness(w: Witness): void {
+    const c = canonicalJson(w);
+    this.witnessNext = c === this.lastWitness || Object.keys(w).length === 0 ? undefined : w;
   }
 
   /** Adds a value that must never appear in any later entry. */

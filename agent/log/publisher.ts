@@ -3,9 +3,14 @@
 // a push never doubles a line) → regenerate README.md → commit without a work tree → fast-forward
 // push. A lost race (another host pushed first) refetches and rebuilds with jittered exponential
 // backoff; an unreachable git host just leaves entries queued until it answers again.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { HttpClient, TreeEntry } from 'isomorphic-git';
 import { AutoinfraError, describeError } from '../../shared/errors.js';
-import type { LogEntry } from '../../shared/log/entry.js';
+import { lineHash } from '../../shared/log/chain.js';
+import { parseCheckpoint, renderCheckpoint, type Checkpoint } from '../../shared/log/checkpoint.js';
+import type { LogEntry, Witness, WitnessMark } from '../../shared/log/entry.js';
+import { writeFileAtomic } from '../state/atomic-file.js';
 import { foldSummary, renderReadme, type HostSummary, type ReadmeRow } from '../../shared/log/readme.js';
 import { hostOfFile } from '../../shared/log/verify.js';
 import type { Logger } from '../logger.js';
@@ -18,6 +23,27 @@ export class LogPublishError extends AutoinfraError {
     super(LogPublishError.code, `deploy-log publish for host ${host}: ${reason}`, { host, reason, ...data });
     this.name = 'LogPublishError';
   }
+}
+
+/**
+ * The remote lost entries this host had published (its file cut, emptied, deleted or rewritten
+ * below what this host pushed): publishing on top would bury the evidence, so nothing is pushed
+ * until an operator has looked (docs/deploy-log.md, "When the remote lost entries").
+ */
+export class LogRemoteLostError extends AutoinfraError {
+  static readonly code = 'E_LOG_REMOTE_LOST';
+  constructor(host: string, reason: string, data: Record<string, unknown> = {}) {
+    super(LogRemoteLostError.code, `deploy-log publish for host ${host}: ${reason}; not publishing on top of it (entries stay queued; see docs/deploy-log.md, "When the remote lost entries")`, { host, reason, ...data });
+    this.name = 'LogRemoteLostError';
+  }
+}
+
+/** What status shows of the publisher. */
+export interface PublisherStatus {
+  pending: number;
+  remoteSeq: number;
+  /** The last round's failure (cleared by a successful round). */
+  error?: { code: string; message: string; time: string };
 }
 
 export interface LogPublisherOptions {
@@ -46,6 +72,11 @@ export interface LogPublisherOptions {
   summary?: () => ReadmeRow[];
   /** Called after each successful push with the highest seq now on the remote (metrics, benches). */
   onPublished?: (lastSeq: number) => void;
+  /**
+   * Where the publisher remembers the last (seq, hash) of its own file it pushed or saw on the
+   * remote; default `published.json` beside the queue file (it belongs to the queue, not the store).
+   */
+  checkpointFile?: string;
 }
 
 const defaults = Object.freeze({ batchMs: 500, backoffMs: 250, maxBackoffMs: 60_000, maxAttempts: 50, stopTimeoutMs: 5000 });
@@ -69,10 +100,31 @@ export class LogPublisher {
    * ref discovery and the round after lists and fetches as usual.
    */
   private pushedTip?: string;
+  /** Our own file's mark: what we know the remote had (loaded on the first round). */
+  private mark?: WitnessMark;
+  private markLoaded = false;
+  private readonly checkpointFile: string;
+  /** Blob oid of our own file that is known to be a prefix of the queue (pushed or checked). */
+  private knownOwn?: { oid: string; seq: number };
+  private lastError?: PublisherStatus['error'];
+  private reportedLoss = false;
+  /** Last-line marks of other hosts' blobs, by blob oid (blobs never change). */
+  private readonly marks = new Map<string, WitnessMark | undefined>();
 
   constructor(opts: LogPublisherOptions) {
     this.o = { ...defaults, ...opts } as LogPublisherOptions & typeof defaults;
     this.branch = new LogBranch({ gitdir: opts.dir, url: opts.url, headers: opts.headers, http: opts.http });
+    this.checkpointFile = opts.checkpointFile ?? path.join(path.dirname(opts.log.file), 'published.json');
+  }
+
+  status(): PublisherStatus {
+    return { pending: this.pending(), remoteSeq: this.remoteSeq, ...(this.lastError ? { error: { ...this.lastError } } : {}) };
+  }
+
+  private noteResult(e?: unknown): void {
+    if (e === undefined) { this.lastError = undefined; return; }
+    const code = e instanceof AutoinfraError ? e.code : ((e as { code?: string }).code ?? 'E_UNKNOWN');
+    this.lastError = { code, message: describeError(e), time: new Date(this.o.clock.now()).toISOString() };
   }
 
   /** Entries in the local queue the remote is not known to have (all of them until the first fetch). */
@@ -101,8 +153,10 @@ export class LogPublisher {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.locked(() => this.publishOnce());
+        this.noteResult();
         if (this.pending() === 0) return;
       } catch (e) {
+        this.noteResult(e);
         if (!isPushConflict(e) || attempt + 1 >= this.o.maxAttempts) throw e;
         await this.sleep(this.backoff(attempt, true));
       }
@@ -121,10 +175,13 @@ export class LogPublisher {
       first = false;
       try {
         await this.locked(() => this.publishOnce());
+        this.noteResult();
         attempt = 0;
       } catch (e) {
+        this.noteResult(e);
         const delay = this.backoff(attempt++, isPushConflict(e));
         if (isPushConflict(e)) this.o.logger.debug('deploy-log: lost a push race; retrying on the new tip', { attempt, delayMs: Math.round(delay) });
+        else if (e instanceof LogRemoteLostError) this.o.logger.error(`deploy-log: ${e.message}`, { code: e.code, pending: this.pending(), retryInMs: Math.round(delay) });
         else this.o.logger.warn('deploy-log: cannot publish; entries stay queued', { error: describeError(e), pending: this.pending(), retryInMs: Math.round(delay) });
         await this.sleep(delay);
       }
@@ -169,17 +226,26 @@ export class LogPublisher {
     const ownPath = `hosts/${host}.jsonl`;
     const ownOid = files.get(ownPath);
     const remote = ownOid ? await this.branch.readBlob(ownOid) : Buffer.alloc(0);
-    const remoteSeq = this.checkRemoteTail(remote);
+    const remoteSeq = await this.checkRemote(remote, ownOid);
     this.remoteSeq = remoteSeq;
     const fresh = log.linesAfter(remoteSeq);
     if (fresh.length === 0) { this.pushedTip = optimistic; return; }
 
     const content = Buffer.concat([remote, Buffer.from(fresh.map((l) => l + '\n').join(''), 'utf8')]);
     const rows: ReadmeRow[] = [];
+    const witness: Witness = {};
     for (const [p, oid] of files) {
       if (!/^hosts\/[^/]+\.jsonl$/.test(p) || p === ownPath) continue;
-      rows.push(...(await this.hostRows(hostOfFile(p), () => this.branch.readBlob(oid))));
+      const other = hostOfFile(p);
+      let blob: Buffer | undefined;
+      const read = async (): Promise<Buffer> => (blob ??= await this.branch.readBlob(oid));
+      rows.push(...(await this.hostRows(other, read)));
+      if (!this.marks.has(oid)) this.marks.set(oid, lastLineMark(await read()));
+      const m = this.marks.get(oid);
+      if (m) witness[other] = m;
     }
+    // Carried by this host's next entry: the others' files as of this tip (see DeployLog.witness).
+    log.witness(witness);
     let own = await this.hostRows(host, async () => content);
     const override = this.o.summary?.();
     if (override) {
@@ -213,11 +279,69 @@ export class LogPublisher {
     }
     this.pushedTip = commit;
     this.remoteSeq = last;
+    this.knownOwn = { oid: fileOid, seq: last };
+    await this.saveMark({ seq: last, hash: lineHash(log.line(last) as string) });
     this.o.onPublished?.(last);
     this.o.logger.debug('deploy-log: published', { commit, seqFrom: remoteSeq + 1, seqTo: last });
   }
 
-  /** The remote file's last seq; refuses to publish when the remote is not a prefix of our queue. */
+  private async loadMark(): Promise<void> {
+    if (this.markLoaded) return;
+    let text: string | undefined;
+    try { text = await readFile(this.checkpointFile, 'utf8'); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; }
+    this.mark = text === undefined ? undefined : parseCheckpoint(this.checkpointFile, text).get(this.o.host);
+    this.markLoaded = true;
+  }
+
+  private async saveMark(mark: WitnessMark): Promise<void> {
+    if (this.mark && mark.seq <= this.mark.seq) return;
+    const cp: Checkpoint = new Map([[this.o.host, mark]]);
+    await writeFileAtomic(this.checkpointFile, renderCheckpoint(cp));
+    this.mark = mark;
+  }
+
+  /**
+   * The remote file's last seq. Refuses to publish when the remote is not a prefix of our queue,
+   * or holds less than this host already published (the checkpoint): the branch lost our entries.
+   */
+  private async checkRemote(remote: Buffer, oid: string | undefined): Promise<number> {
+    await this.loadMark();
+    if (oid !== undefined && oid === this.knownOwn?.oid) return this.knownOwn.seq;
+    const { host, log } = this.o;
+    const lost = (reason: string, data: Record<string, unknown>): never => {
+      const err = new LogRemoteLostError(host, reason, { checkpointSeq: this.mark?.seq, ...data });
+      if (!this.reportedLoss) {
+        this.reportedLoss = true;
+        // A signed, queued record of the incident: it is published with the rest after recovery.
+        void log.append({ env: '-', action: 'failed', result: 'failed', detail: { code: err.code, reason } }).catch(() => undefined);
+      }
+      throw err;
+    };
+    const seq = this.checkRemoteTail(remote);
+    // Byte-compare the whole file once per new blob: a rewritten middle line keeps the last line.
+    let pos = 0;
+    for (let n = 1; n <= seq; n++) {
+      const nl = remote.indexOf(0x0a, pos);
+      const line = remote.subarray(pos, nl < 0 ? remote.length : nl);
+      if (nl < 0 || !line.equals(Buffer.from(log.line(n) ?? '', 'utf8'))) {
+        if (this.mark && n <= this.mark.seq) lost(`the remote hosts/${host}.jsonl line seq ${n} is not the line this host published: the file was rewritten`, { remoteSeq: seq, seq: n });
+        throw new LogPublishError(host, `the remote line seq ${n} differs from the local queue: the chains forked`, { remoteSeq: seq });
+      }
+      pos = nl + 1;
+    }
+    if (this.mark && seq < this.mark.seq) {
+      lost(oid === undefined
+        ? `the remote hosts/${host}.jsonl is missing but this host published up to seq ${this.mark.seq}: the file was deleted`
+        : seq === 0
+          ? `the remote hosts/${host}.jsonl is empty but this host published up to seq ${this.mark.seq}: the file was emptied`
+          : `the remote hosts/${host}.jsonl ends at seq ${seq} but this host published up to seq ${this.mark.seq}: lines were removed`, { remoteSeq: seq });
+    }
+    if (oid !== undefined) this.knownOwn = { oid, seq };
+    if (seq > 0) await this.saveMark({ seq, hash: lineHash(log.line(seq) as string) });
+    return seq;
+  }
+
+  /** The seq of the remote file's last line; refuses when it is not JSON or is beyond our queue. */
   private checkRemoteTail(remote: Buffer): number {
     if (remote.length === 0) return 0;
     const end = remote[remote.length - 1] === 0x0a ? remote.length - 1 : remote.length;
@@ -227,9 +351,6 @@ export class LogPublisher {
     try { seq = (JSON.parse(lastLine) as LogEntry).seq; } catch { throw new LogPublishError(this.o.host, 'the last line of the remote file is not JSON; not publishing on top of it'); }
     if (!Number.isSafeInteger(seq) || seq > this.o.log.lastSeq()) {
       throw new LogPublishError(this.o.host, `the remote file ends at seq ${seq} but the local queue only has ${this.o.log.lastSeq()} (was the state directory lost?)`, { remoteSeq: seq });
-    }
-    if (this.o.log.line(seq) !== lastLine) {
-      throw new LogPublishError(this.o.host, `the remote line seq ${seq} differs from the local queue: the chains forked`, { remoteSeq: seq });
     }
     return seq;
   }
@@ -254,4 +375,15 @@ export class LogPublisher {
 
 function replaceEntry(entries: TreeEntry[], e: TreeEntry): TreeEntry[] {
   return [...entries.filter((x) => x.path !== e.path), e];
+}
+
+/** (seq, hash) of the last line of a host file's bytes, or undefined when it has no readable last line. */
+function lastLineMark(content: Buffer): WitnessMark | undefined {
+  if (content.length === 0 || content[content.length - 1] !== 0x0a) return undefined;
+  const end = content.length - 1;
+  const line = content.subarray(content.lastIndexOf(0x0a, end - 1) + 1, end).toString('utf8');
+  try {
+    const seq = (JSON.parse(line) as { seq?: unknown }).seq;
+    return Number.isSafeInteger(seq) && (seq as number) >= 1 ? { seq: seq as number, hash: lineHash(line) } : undefined;
+  } catch { return undefined; }
 }

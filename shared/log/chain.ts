@@ -1,6 +1,6 @@
 // Building the next entry of a host's chain. Pure: the caller supplies time and the signing key.
 import { createHash, sign, type KeyObject } from 'node:crypto';
-import { entryLine, GENESIS_PREV, signedText, type LogEntry, type LogEntryInput, type UnsignedEntry } from './entry.js';
+import { entryLine, GENESIS_PREV, signedText, type LogEntry, type LogEntryInput, type UnsignedEntry, type Witness } from './entry.js';
 import { redactDetail } from './redact.js';
 
 /** sha256 hex of a line's exact UTF-8 bytes (the line without its newline). */
@@ -21,6 +21,8 @@ export interface NextEntryOptions {
   key: KeyObject;
   time: string;
   secrets?: readonly string[];
+  /** Other hosts' tips this host saw on the branch (omitted when empty). */
+  witness?: Witness;
 }
 
 /**
@@ -40,6 +42,7 @@ export function appendEntry(tip: ChainTip, input: LogEntryInput, o: NextEntryOpt
     ...(input.detail !== undefined ? { detail: redactDetail(input.detail, o.secrets) } : {}),
     prev: tip.line === undefined ? GENESIS_PREV : lineHash(tip.line),
     key: o.keyId,
+    ...(o.witness && Object.keys(o.witness).length ? { witness: o.witness } : {}),
   };
   const entry = signEntry(unsigned, o.key);
   return { entry, line: entryLine(entry) };

@@ -19,6 +19,11 @@ export interface LogEntryInput {
   detail?: Record<string, unknown>;
 }
 
+/** What a host saw of another host's file on the branch: its last line's seq and sha256 hex. */
+export interface WitnessMark { seq: number; hash: string }
+/** Other hosts' files as seen at the fetched tip, by host name. */
+export type Witness = Record<string, WitnessMark>;
+
 export interface LogEntry extends LogEntryInput {
   v: 1;
   seq: number;
@@ -30,6 +35,12 @@ export interface LogEntry extends LogEntryInput {
   key: string;
   /** base64 Ed25519 signature over `signedBytes(entry)`. */
   sig: string;
+  /**
+   * (optional) the other hosts' latest (seq, hash) this host had seen on the branch, carried by the
+   * first entry after a publish round that saw something new: a host's truncated file then shows
+   * in the others' signed chains.
+   */
+  witness?: Witness;
 }
 
 export type UnsignedEntry = Omit<LogEntry, 'sig'>;
@@ -60,7 +71,28 @@ export function isValidHostName(host: string): boolean {
   return HOST_NAME.test(host) && !host.includes('..');
 }
 
-const FIELDS = new Set(['v', 'seq', 'time', 'host', 'env', 'commit', 'action', 'result', 'detail', 'prev', 'key', 'sig']);
+const FIELDS = new Set(['v', 'seq', 'time', 'host', 'env', 'commit', 'action', 'result', 'detail', 'prev', 'key', 'sig', 'witness']);
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** True when `sig` is the one canonical base64 text of 64 bytes (no other padding, no stray trailing bits). */
+export function isCanonicalSignature(sig: string): boolean {
+  if (!/^[A-Za-z0-9+/]{86}==$/.test(sig)) return false;
+  const raw = Buffer.from(sig, 'base64');
+  return raw.length === 64 && raw.toString('base64') === sig;
+}
+
+function witnessProblem(w: unknown, host: unknown): string | undefined {
+  if (typeof w !== 'object' || w === null || Array.isArray(w)) return 'witness is not an object';
+  for (const [h, m] of Object.entries(w as Record<string, unknown>)) {
+    if (!isValidHostName(h)) return `witness names "${h}", not a valid host name`;
+    if (h === host) return 'witness names the host itself';
+    const mark = m as Record<string, unknown> | null;
+    if (typeof mark !== 'object' || mark === null || Object.keys(mark).some((k) => k !== 'seq' && k !== 'hash')) return `witness.${h} is not {seq, hash}`;
+    if (!Number.isSafeInteger(mark.seq) || (mark.seq as number) < 1) return `witness.${h}.seq is not a positive integer`;
+    if (typeof mark.hash !== 'string' || !HEX64.test(mark.hash)) return `witness.${h}.hash is not a sha256 hex digest`;
+  }
+  return undefined;
+}
 const ACTIONS: ReadonlySet<string> = new Set(LOG_ACTIONS);
 
 /**
@@ -80,8 +112,10 @@ export function entryShapeProblem(v: unknown): string | undefined {
   if (!ACTIONS.has(e.action as string)) return `unknown action ${JSON.stringify(e.action)}`;
   if (!(LOG_RESULTS as readonly string[]).includes(e.result as string)) return `unknown result ${JSON.stringify(e.result)}`;
   if (e.detail !== undefined && (typeof e.detail !== 'object' || e.detail === null || Array.isArray(e.detail))) return 'detail is not an object';
-  if (typeof e.prev !== 'string' || !/^[0-9a-f]{64}$/.test(e.prev)) return 'prev is not a sha256 hex digest';
+  if (typeof e.prev !== 'string' || !HEX64.test(e.prev)) return 'prev is not a sha256 hex digest';
   if (typeof e.key !== 'string' || !e.key.startsWith('ed25519:')) return 'key is not an ed25519 key id';
-  if (typeof e.sig !== 'string' || !/^[A-Za-z0-9+/]{86}==$/.test(e.sig)) return 'sig is not a base64 Ed25519 signature';
+  // Base64 decoders ignore stray trailing bits: without this check one signature has 4 spellings.
+  if (typeof e.sig !== 'string' || !isCanonicalSignature(e.sig)) return 'sig is not the canonical base64 encoding of a 64-byte Ed25519 signature';
+  if (e.witness !== undefined) return witnessProblem(e.witness, e.host);
   return undefined;
 }

@@ -1,7 +1,9 @@
 // The repo policy (infra/autoinfra.yml) as plain data.
 
 export interface Signer { key: string; name?: string; email?: string }
-export interface AgentKeys { signing_key?: string; signing_keys?: string[]; age?: string }
+/** A pinned key with a validity window (seq or ISO time, inclusive): see shared/log/pinned-keys.ts. */
+export interface WindowedKey { key: string; since?: number | string; until?: number | string }
+export interface AgentKeys { signing_key?: string; signing_keys?: (string | WindowedKey)[]; age?: string }
 
 export interface PolicyAllow {
   privileged?: boolean;

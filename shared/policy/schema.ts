@@ -10,6 +10,8 @@ export const ED25519_KEY_ID_PATTERN = '^ed25519:[A-Za-z0-9+/]{43}=$';
 
 const strict = (properties: Record<string, unknown>, extra: Record<string, unknown> = {}): JsonSchema => ({ type: 'object', properties, additionalProperties: false, ...extra });
 
+const keyBoundSchema = { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: '^\\d{4}-\\d\\d-\\d\\dT' }], description: "a log line's seq, or an ISO-8601 time" };
+
 export const policySchema: JsonSchema = strict({
   signers: {
     type: 'array',
@@ -22,7 +24,16 @@ export const policySchema: JsonSchema = strict({
     description: 'agent hosts by name with their public keys',
     additionalProperties: strict({
       signing_key: { type: 'string', pattern: ED25519_KEY_ID_PATTERN, description: 'ed25519:<base64 raw public key> as printed by autoinfra keygen' },
-      signing_keys: { type: 'array', minItems: 1, items: { type: 'string', pattern: ED25519_KEY_ID_PATTERN }, description: 'several keys of one host, e.g. old and new during a key rotation (the log verifier accepts any of them)' },
+      signing_keys: {
+        type: 'array', minItems: 1,
+        items: {
+          anyOf: [
+            { type: 'string', pattern: ED25519_KEY_ID_PATTERN },
+            strict({ key: { type: 'string', pattern: ED25519_KEY_ID_PATTERN }, since: keyBoundSchema, until: keyBoundSchema }, { required: ['key'] }),
+          ],
+        },
+        description: 'several keys of one host, e.g. old and new during a key rotation; each may carry a validity window (since/until: a seq or an ISO time, inclusive) so a retired key cannot re-sign history',
+      },
       age: { type: 'string', pattern: AGE_RECIPIENT_PATTERN, description: 'an age1… recipient as printed by autoinfra keygen' },
     }),
   },

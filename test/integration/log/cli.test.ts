@@ -32,10 +32,13 @@ t.test('log verify and log show', async (t) => {
     await log.close();
   }
 
-  const ok = await runAutoinfra(['log', 'verify', '--repo', server.url('app')]);
+  const missing = await runAutoinfra(['log', 'verify', '--repo', server.url('app')]);
+  t.equal(missing.code, 1, 'a pinned host with no file fails');
+  t.match(missing.stdout, /^FAILED +c +hosts\/c\.jsonl: host "c" is pinned but has no log file/m);
+  const ok = await runAutoinfra(['log', 'verify', '--repo', server.url('app'), '--allow-missing', 'c']);
   t.equal(ok.code, 0, ok.stderr);
   t.match(ok.stdout, /^ok +a +3 lines \(seq 1–3\)/m);
-  t.match(ok.stdout, /^note +c +pinned but has no log file yet/m);
+  t.match(ok.stdout, /^note +c +pinned but has no entries yet \(allowed\)/m);
   t.match(ok.stdout, /deploy log verified: 2 hosts, 6 lines/);
 
   // A checked-out copy, tampered.

@@ -8,12 +8,12 @@ const k2 = keyId(generateKeyPairSync('ed25519').publicKey);
 
 t.test('reads agents.<host>.signing_key from autoinfra.yml', async (t) => {
   const m = parsePinnedKeys('infra/autoinfra.yml', `trusted_signers: []\nagents:\n  web-1:\n    signing_key: '${k1}'\n  web-2: {signing_key: "${k2}", age: x}\n`);
-  t.same([...m], [['web-1', [k1]], ['web-2', [k2]]]);
+  t.same([...m], [['web-1', [{ key: k1 }]], ['web-2', [{ key: k2 }]]]);
 });
 
 t.test('reads plain "host key" lines with comments', async (t) => {
   const m = parsePinnedKeys('keys.txt', `# pinned\nweb-1 ${k1}\n\nweb-1 ${k2}\n`);
-  t.same(m.get('web-1'), [k1, k2], 'a host may have more than one key (rotation)');
+  t.same(m.get('web-1'), [{ key: k1 }, { key: k2 }], 'a host may have more than one key (rotation)');
 });
 
 t.test('bad key ids are reported with where they are', async (t) => {

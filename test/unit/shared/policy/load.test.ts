@@ -48,3 +48,11 @@ t.test('every problem, located', async (t) => {
   t.equal(code, 'E_POLICY');
   for (const part of ['infra/autoinfra.yml:3:18: agents.web-1.signing_key', 'infra/autoinfra.yml:4:10: agents.web-1.age', 'allow.bind_mounts[0]', 'signers[0].key: missing required key "key"']) t.ok(m.includes(part), part);
 });
+
+t.test('agent keys may carry a validity window (key rotation)', async (t) => {
+  const k = `ed25519:${'A'.repeat(43)}=`;
+  const k2 = `ed25519:${'B'.repeat(43)}=`;
+  const p = loadPolicy('infra/autoinfra.yml', `agents:\n  web-1:\n    signing_keys:\n      - {key: '${k}', until: 120}\n      - {key: '${k2}', since: 121}\n      - {key: '${k2}', since: '2026-12-01T00:00:00Z'}\n`);
+  t.strictSame(p.agents['web-1'].signing_keys?.[0], { key: k, until: 120 });
+  t.throws(() => loadPolicy('infra/autoinfra.yml', `agents:\n  web-1:\n    signing_keys:\n      - {key: '${k}', until: 0}\n`), { code: 'E_POLICY' });
+});
