@@ -10,8 +10,11 @@ import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
 import { EdgeClient } from './edge/client.js';
 import { edgeControl } from './edge-control.js';
-import { Executor, type ExecutorOptions } from './executor/executor.js';
-import type { Recorder, RecordEntry } from './executor/recorder.js';
+import { Executor } from './executor/executor.js';
+import type { ExecutorOptions } from './deploy/options.js';
+import { environmentFor, type Environment } from './environment.js';
+import { DeployEvents, type DeployEvent } from './events.js';
+import { LOG_ACTIONS, type LogAction, type LogEntryInput } from '../shared/log/entry.js';
 import { SecretFiles } from './executor/secret-files.js';
 import { loadDockerConfigFile } from './registry/credentials.js';
 import { DeployLog, logPaths } from './log/deploy-log.js';
@@ -93,7 +96,8 @@ export class Agent {
     const creds = new Credentials(c.repo.auth);
     // Its own transport with timeouts: a hung git host must not stall the publisher.
     this.publisher = new LogPublisher({ log: this.deployLog, url: c.repo.url, headers: await creds.headers(), dir: logDirs.store, host: c.host, clock: this.clock, logger: this.log, http: new GitHttp({ timeoutMs: 30_000 }) });
-    const recorder: Recorder = { record: async (e: RecordEntry) => { await this.deployLog!.append(e); } };
+    const events = new DeployEvents();
+    events.subscribe(async (e) => { const line = logLineOf(e); if (line) await this.deployLog!.append(line); });
 
     const runtime = this.opts.runtime ?? new DockerRuntime({ socketPath: c.docker.socket });
     const edge = this.opts.edge ?? edgeControl(new EdgeClient({ controlSocket: c.edge.controlSocket, routesFile: c.edge.routesFile }));
@@ -103,12 +107,12 @@ export class Agent {
     for (const cred of registryCredentials?.values() ?? []) this.deployLog.addSecret(cred.password);
     this.render = { source: this.source, host: c.host, ageIdentities, addSecret: (v) => this.deployLog!.addSecret(v) };
     this.executor = new Executor({
-      runtime, routes, recorder, store: this.store, clock: this.clock, logger: this.log, host: c.host,
+      runtime, routes, events, store: this.store, clock: this.clock, logger: this.log, host: c.host,
       secretFiles: new SecretFiles(path.join(c.runtimeDir, 'secrets'), this.log),
       registryCredentials,
       readTree: (commit, prefix) => this.source!.readTree(commit, prefix), options: this.opts.executor,
     });
-    await recorder.record({ env: '-', action: 'agent-start', result: 'info', detail: { version: process.env.npm_package_version } });
+    await this.deployLog.append({ env: '-', action: 'agent-start', result: 'info', detail: { version: process.env.npm_package_version } });
     this.publisher.start();
 
     // Converge what a previous run left, and put the live routes back.
@@ -116,7 +120,7 @@ export class Agent {
       let stack: Stack | undefined;
       if (state.live) stack = await renderAt(this.render, state.env, state.branch, state.live.commit).catch((e) => { this.log.error(`${state.env}: cannot render live commit ${state.live!.commit.slice(0, 12)}: ${describeError(e)}`); return undefined; });
       if (stack) this.liveStacks.set(state.env, stack);
-      await this.executor.recover(stack, state.env, state.branch);
+      await this.executor.recover(this.environment(state.branch), stack);
     }
     await routes.applyAll().catch((e) => this.log.warn(`edge not reachable yet: ${describeError(e)}; routes are in ${c.edge.routesFile}`));
 
@@ -168,6 +172,10 @@ export class Agent {
     await this.publisher?.flush().catch((e) => this.log.warn(`deploy log not pushed: ${describeError(e)}; it stays queued`));
     await this.publisher?.stop();
     await this.deployLog?.close();
+  }
+
+  private environment(branch: string): Environment {
+    return environmentFor({ branch, ref: `refs/heads/${branch}`, kind: this.kindOf(branch) }, this.config.host);
   }
 
   private kindOf(branch: string): 'production' | 'master' | 'preview' {
@@ -222,10 +230,10 @@ export class Agent {
       stack = await renderAt(this.render!, env, want.branch, want.commit);
     } catch (e) {
       await this.deployLog!.append({ env, commit: want.commit, action: 'preflight', result: 'failed', detail: { stage: 'render', reason: describeError(e), code: e instanceof AutoinfraError ? e.code : undefined } });
-      await this.executor!.fail(state, want.commit, e, 'render');
+      await this.executor!.fail(this.environment(want.branch), state, want.commit, e, 'render');
       return;
     }
-    const outcome = await this.executor!.deploy(stack);
+    const outcome = await this.executor!.deploy(this.environment(want.branch), stack);
     if (outcome.result === 'live' || outcome.result === 'unchanged') this.liveStacks.set(env, outcome.stack);
   }
 
@@ -233,7 +241,7 @@ export class Agent {
   private async checkDrift(only?: string): Promise<void> {
     for (const [env, stack] of this.liveStacks) {
       if ((only && env !== only) || this.queues.has(env) || this.stopping) continue;
-      this.enqueue(env, () => this.executor!.repairDrift(stack), (e) => this.log.error(`${env}: drift repair failed: ${describeError(e)}`));
+      this.enqueue(env, () => this.executor!.repairDrift(this.environment(stack.branch), stack), (e) => this.log.error(`${env}: drift repair failed: ${describeError(e)}`));
     }
   }
 }
@@ -244,4 +252,13 @@ async function readKey(file: string): Promise<string> {
   } catch (e) {
     throw new KeyFileError(file, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : describeError(e));
   }
+}
+
+/** Temporary: the deploy-log line of an executor event, until the event-log subscriber lands. */
+function logLineOf(e: DeployEvent): LogEntryInput | undefined {
+  const perService = e.type === 'failed' && e.service !== undefined ? (e.stage === 'gate' ? 'health' : e.stage === 'drift' ? 'drift-repair' : undefined) : undefined;
+  const action = perService ?? ({ pulled: 'pull', built: 'build', started: 'start', gated: 'health', switched: 'switch', unchanged: 'live', drained: 'drain', removed: e.detail?.why === 'pruned' ? 'prune' : 'remove', reverted: 'watch-revert', 'drift-repaired': 'drift-repair' } as Record<string, string>)[e.type] ?? e.type;
+  if (!(LOG_ACTIONS as readonly string[]).includes(action)) return undefined;
+  const detail = { ...(e.service ? { service: e.service } : {}), ...(e.stage ? { stage: e.stage } : {}), ...(e.reason !== undefined ? { reason: e.reason } : {}), ...(e.code ? { code: e.code } : {}), ...e.detail, ...(e.type === 'unchanged' ? { unchanged: true } : {}) };
+  return { env: e.env.name, ...(e.commit ? { commit: e.commit } : {}), action: action as LogAction, result: e.type === 'failed' || e.type === 'reverted' ? 'failed' : 'ok', detail };
 }

@@ -1,11 +1,11 @@
 // Adapts the edge's client to what the executor needs (EdgeControl): counters of one upstream.
 import type { EdgeClient } from './edge/client.js';
-import type { RouteTable } from './edge/routes.js';
-import type { EdgeControl, RouteTableData, UpstreamCounters } from './routing.js';
+import type { RouteTable } from '../shared/routes/route-table.js';
+import type { EdgeControl, UpstreamCounters } from './routing.js';
 
 export function edgeControl(client: EdgeClient): EdgeControl {
   return {
-    apply: (table: RouteTableData) => client.apply(table as RouteTable),
+    apply: (table: RouteTable) => client.apply(table),
     async upstreamCounters(upstream: string): Promise<UpstreamCounters | undefined> {
       const s = (await client.stats()).upstreams[upstream];
       if (!s) return undefined;

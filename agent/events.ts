@@ -6,6 +6,8 @@ import type { Environment } from './environment.js';
 export type DeployEventType =
   | 'detected'        // the source saw a new head (detail.old: previous head)
   | 'rendered'        // the stack rendered (detail: services, hashes)
+  | 'pulled'          // a service's image was pulled (detail.image, detail.digest)
+  | 'built'           // a service's image was built (detail.image)
   | 'preflight'       // pull/build of what will start finished (detail.images)
   | 'started'         // a service's new container (colour) is running
   | 'gated'           // a service's new container passed its health gate (detail.attempts)
@@ -24,7 +26,7 @@ export type DeployEventType =
   | 'torn-down'       // the environment is gone (branch deleted, master equals production)
   | 'interrupted';    // an outside failure (Docker down) stopped the operation; retried later
 
-export type DeployStage = 'render' | 'policy' | 'preflight' | 'start' | 'gate' | 'switch' | 'watch' | 'drain' | 'recover' | 'teardown';
+export type DeployStage = 'render' | 'policy' | 'preflight' | 'plan' | 'start' | 'gate' | 'switch' | 'watch' | 'drain' | 'recover' | 'drift' | 'teardown';
 
 export interface DeployEvent {
   type: DeployEventType;

@@ -5,6 +5,7 @@ import { decryptAge } from '../shared/secrets/age.js';
 import { decryptSops } from '../shared/secrets/sops.js';
 import { parseDockerConfig } from './registry/credentials.js';
 import type { Stack } from '../shared/stack/model.js';
+import { secretValues } from '../shared/stack/secret-values.js';
 import type { GitSource } from './source/git-source.js';
 
 export interface RenderContext {
@@ -26,17 +27,8 @@ export async function renderAt(ctx: RenderContext, env: string, branch: string, 
   // The agent's own environment is not the app's: interpolation sees infra/.env only.
   const stack = await renderStack({ files, branch, env, commit, host: ctx.host, processEnv: {}, ageIdentities: ctx.ageIdentities });
   const registries = await repoRegistryCredentials(files, ctx.ageIdentities);
-  if (registries) {
-    stack.registries = Object.fromEntries(registries);
-    for (const c of registries.values()) ctx.addSecret?.(c.password);
-  }
-  if (ctx.addSecret) {
-    for (const svc of Object.values(stack.services)) for (const name of svc.secretEnvironment) if (svc.environment[name]) ctx.addSecret(svc.environment[name]);
-    for (const s of Object.values(stack.secrets)) {
-      const text = Buffer.from(s.content).toString('utf8').trim();
-      if (text.length >= 4) ctx.addSecret(text);
-    }
-  }
+  if (registries) stack.registries = Object.fromEntries(registries);
+  for (const v of secretValues(stack)) ctx.addSecret?.(v);
   return stack;
 }
 

@@ -1,43 +1,33 @@
 // The routing table the edge serves, assembled from every environment's live services.
 // Environments publish their routes here; one merged table goes to the edge, atomically.
+import type { Route, RouteTable } from '../shared/routes/route-table.js';
 import type { Logger } from './logger.js';
-
-export interface RouteEntry {
-  id: string;
-  hosts: string[];
-  pathPrefix?: string;
-  upstream: string;
-  previous?: string;
-  mirror?: { target: string; methods: string[]; sampleRate: number };
-}
-
-export interface RouteTableData { version: number; routes: RouteEntry[] }
 
 /** Per-upstream counters the executor's watch reads. */
 export interface UpstreamCounters { requests: number; errors5xx: number; connectErrors: number; inFlight: number }
 
 /** What the agent needs from the edge. EdgeClient (agent/edge/client.ts) implements it. */
 export interface EdgeControl {
-  apply(table: RouteTableData): Promise<unknown>;
+  apply(table: RouteTable): Promise<unknown>;
   upstreamCounters?(upstream: string): Promise<UpstreamCounters | undefined>;
   waitDrained?(upstream: string, opts: { timeoutMs: number }): Promise<boolean>;
 }
 
 export class RouteBook {
-  private readonly byEnv = new Map<string, RouteEntry[]>();
+  private readonly byEnv = new Map<string, Route[]>();
   private version: number;
 
   constructor(private readonly edge: EdgeControl, private readonly logger: Logger, startVersion = Date.now()) {
     this.version = startVersion;
   }
 
-  table(): RouteTableData {
+  table(): RouteTable {
     // Production first: when two environments claim the same host and path (master usually
     // reuses production's compose), the first keeps it and the later one is not routed there.
     // (Master takes a copy of production's traffic through mirroring, a later capability.)
     const envs = [...this.byEnv.keys()].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
     const claimed = new Map<string, string>();
-    const routes: RouteEntry[] = [];
+    const routes: Route[] = [];
     for (const env of envs) {
       for (const r of this.byEnv.get(env) ?? []) {
         const key = (h: string) => `${h.toLowerCase()} ${r.pathPrefix ?? '/'}`;
@@ -60,14 +50,14 @@ export class RouteBook {
   }
 
   /** Replaces an environment's routes and applies the merged table (resolves when the edge acknowledged). */
-  async publish(env: string, routes: RouteEntry[]): Promise<void> {
+  async publish(env: string, routes: Route[]): Promise<void> {
     this.byEnv.set(env, routes);
     this.version++;
     await this.edge.apply(this.table());
   }
 
   /** Sets routes without applying (restoring state at start; one apply follows). */
-  set(env: string, routes: RouteEntry[]): void {
+  set(env: string, routes: Route[]): void {
     this.byEnv.set(env, routes);
   }
 

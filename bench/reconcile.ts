@@ -26,7 +26,7 @@ async function noopReconcile(): Promise<void> {
     });
     const st = stack('production', 'c1', services);
     let t0 = performance.now();
-    const first = await fx.executor.deploy(st);
+    const first = await fx.executor.deploy(fx.env, st);
     console.log(`setup: ${SERVICES} services live in ${((performance.now() - t0) / 1000).toFixed(1)} s (${first.result})`);
 
     // Baseline: one list call to the engine.
@@ -40,14 +40,14 @@ async function noopReconcile(): Promise<void> {
     for (let i = 0; i < 10; i++) {
       const before = { ...fx.runtime.calls };
       t0 = performance.now();
-      const r = await fx.executor.deploy({ ...st, commit: `c${i + 2}` });
+      const r = await fx.executor.deploy(fx.env, { ...st, commit: `c${i + 2}` });
       times.push(performance.now() - t0);
       reads += fx.runtime.calls.reads - before.reads;
       writes += fx.runtime.calls.writes - before.writes;
       if (r.result !== 'unchanged') throw new Error(`expected unchanged, got ${r.result}`);
     }
     const drift: number[] = [];
-    for (let i = 0; i < 10; i++) { t0 = performance.now(); await fx.executor.repairDrift(st); drift.push(performance.now() - t0); }
+    for (let i = 0; i < 10; i++) { t0 = performance.now(); await fx.executor.repairDrift(fx.env, st); drift.push(performance.now() - t0); }
     const ms = median(times);
     console.log(`no-op reconcile of ${SERVICES} services: median ${ms.toFixed(1)} ms (target ≤ 300), ${reads / 10} API reads and ${writes / 10} writes per reconcile (target 0 writes)`);
     console.log(`  baseline one engine list call: ${list.toFixed(1)} ms → reconcile/list ratio ${(ms / list).toFixed(2)}×`);

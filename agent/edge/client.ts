@@ -2,7 +2,8 @@
 // load it, read its counters, wait for an old colour to drain.
 import http from 'node:http';
 import { writeFileAtomic } from '../state/atomic-file.js';
-import { assertRouteTable, type RouteTable } from './routes.js';
+import type { RouteTable } from '../../shared/routes/route-table.js';
+import { assertRouteTable } from './routes.js';
 import type { EdgeStats } from './stats.js';
 import { EdgeControlError, EdgeUnavailableError } from './errors.js';
 

@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import type { EdgeOptions } from './options.js';
 import { EdgeServer } from './edge-server.js';
 import { readRouteTable } from './routes-file.js';
-import type { RouteTable } from './routes.js';
+import type { RouteTable } from '../../shared/routes/route-table.js';
 import { mergeStats, type EdgeStats } from './stats.js';
 import { startControlServer } from './control-server.js';
 import { inheritedFds } from './listeners.js';

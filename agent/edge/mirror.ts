@@ -4,7 +4,7 @@
 // and counted. Status class agreement with production is recorded when both have answered.
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type { Route } from './routes.js';
+import type { Route } from '../../shared/routes/route-table.js';
 import type { EdgeOptions } from './options.js';
 import { observe, statusClass, type MirrorCounts, type StatsRecorder } from './stats.js';
 import type { UpstreamPools } from './upstream-pools.js';

@@ -1,24 +1,7 @@
-// The route table: types, validation and lookup. Pure (no I/O): the edge, the agent and tests share it.
+// The route table's validation and lookup (its type: shared/routes/route-table.ts). Pure (no I/O).
 // A table maps host names (+ an optional path prefix) to the live upstream of one service.
 import { InvalidInputError, type Problem } from '../../shared/errors.js';
-
-export interface RouteTable { version: number; routes: Route[] }
-
-export interface Route {
-  /** e.g. 'production/web' */
-  id: string;
-  /** Exact host names (lowercase) and '*.example.org' wildcards (any depth of subdomain). */
-  hosts: string[];
-  /** Longest prefix wins; '/api' matches '/api' and '/api/…' but not '/apix'. */
-  pathPrefix?: string;
-  /** '127.0.0.1:PORT' — the live colour. */
-  upstream: string;
-  /** The old colour, kept during the watch window (switch-back target). */
-  previous?: string;
-  mirror?: MirrorSpec;
-}
-
-export interface MirrorSpec { target: string; methods: string[]; sampleRate: number }
+import type { Route, RouteTable } from '../../shared/routes/route-table.js';
 
 export const EMPTY_TABLE: RouteTable = Object.freeze({ version: 0, routes: Object.freeze([]) as unknown as Route[] });
 

@@ -12,8 +12,8 @@ export class PreflightError extends AutoinfraError {
 /** A new container did not become healthy; the environment stays on its last live commit. */
 export class HealthGateError extends AutoinfraError {
   static readonly code = 'E_HEALTH_GATE';
-  constructor(service: string, colour: string, attempts: number, reason: string) {
-    super(HealthGateError.code, `service ${service} (${colour}) failed its health gate after ${attempts} checks: ${reason}`, { service, colour, attempts, reason });
+  constructor(service: string, colour: string, attempts: number, reason: string, exitCode?: number) {
+    super(HealthGateError.code, `service ${service} (${colour}) failed its health gate after ${attempts} checks: ${reason}`, { service, colour, attempts, reason, ...(exitCode !== undefined ? { exitCode } : {}) });
     this.name = 'HealthGateError';
   }
 }

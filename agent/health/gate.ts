@@ -1,6 +1,9 @@
 // The health gate: a new container must pass N consecutive checks within a deadline before it
 // may take traffic. The result is a value (kamal/gitops-engine style); callers render it.
+// A container that exits, or that Docker restarts (restart policy: a crash loop), fails the gate
+// within CRASH_POLL_MS + CRASH_CODE_WAIT_MS of it, naming the exit code and its last output lines.
 import type { HealthSpec } from '../../shared/stack/model.js';
+import { redactDetail } from '../../shared/log/redact.js';
 import type { Clock } from '../clock.js';
 import type { LiveContainer, Runtime } from '../runtime/types.js';
 
@@ -8,9 +11,14 @@ export type HealthStatus = 'healthy' | 'starting' | 'unhealthy' | 'unknown';
 
 export interface HealthResult {
   status: HealthStatus;
+  /** Safe to publish: known secret values redacted, the output tail shortened. */
   message: string;
   attempts: number;
   elapsedMs: number;
+  /** Exit code of a container that exited or crash-looped. */
+  exitCode?: number;
+  /** The container's last output lines as they were: for the local logger only, never published. */
+  output?: string;
 }
 
 export interface GateInput {
@@ -19,43 +27,86 @@ export interface GateInput {
   spec: HealthSpec;
   clock: Clock;
   signal?: AbortSignal;
+  /** Known secret values of the stack: redacted from the output tail in `message`. */
+  secrets?: readonly string[];
   /** Called after each check (for progress logs). */
   onCheck?: (ok: boolean, message: string) => void;
 }
 
-export async function healthGate({ runtime, container, spec, clock, signal, onCheck }: GateInput): Promise<HealthResult> {
+/** How often the container's state is looked at between checks (a crash is seen this fast). */
+const CRASH_POLL_MS = 250;
+/** After a restart is seen with the container running again, how long to wait for its next exit code. */
+const CRASH_CODE_WAIT_MS = 2000;
+const TAIL_LINES = 5;
+const TAIL_CHARS = 300;
+
+export async function healthGate({ runtime, container, spec, clock, signal, secrets = [], onCheck }: GateInput): Promise<HealthResult> {
   const start = clock.now();
   const deadline = start + spec.deadlineMs;
+  const restartsBefore = container.restartCount ?? 0;
+  let restartSeenAt: number | undefined;
+  let nextCheck = start;
   let successes = 0;
   let attempts = 0;
   let last = 'no check ran';
+  const result = (status: HealthStatus, message: string): HealthResult => ({ status, message, attempts, elapsedMs: clock.now() - start });
   for (;;) {
-    if (signal?.aborted) return { status: 'unknown', message: 'cancelled', attempts, elapsedMs: clock.now() - start };
-    attempts++;
+    if (signal?.aborted) return result('unknown', 'cancelled');
     const current = await runtime.inspect(container.id);
-    if (!current) return { status: 'unhealthy', message: 'container vanished', attempts, elapsedMs: clock.now() - start };
-    if (current.state === 'exited' || current.state === 'dead') {
-      const tail = await runtime.logsTail(container.id, 5);
-      return { status: 'unhealthy', message: `container exited (code ${current.exitCode ?? '?'})${tail ? `; last output: ${tail.replace(/\s+/g, ' ').slice(0, 300)}` : ''}`, attempts, elapsedMs: clock.now() - start };
+    if (!current) return result('unhealthy', 'container vanished');
+    const restarts = (current.restartCount ?? 0) - restartsBefore;
+    if (current.state === 'exited' || current.state === 'dead' || current.state === 'restarting') {
+      return { ...result('unhealthy', ''), ...(await exitReport(runtime, current, restarts, secrets, 'container exited')) };
     }
-    const check = await checkOnce(runtime, current, spec);
-    last = check.message;
-    onCheck?.(check.ok, check.message);
-    if (check.ok) {
-      successes++;
-      if (successes >= spec.successes) return { status: 'healthy', message: check.message, attempts, elapsedMs: clock.now() - start };
-    } else {
-      successes = 0;
-      // Docker itself says unhealthy (retries exhausted): no point waiting for the deadline.
-      if (spec.kind === 'docker' && current.health === 'unhealthy' && clock.now() - start >= spec.startPeriodMs) {
-        return { status: 'unhealthy', message: `docker healthcheck reports unhealthy`, attempts, elapsedMs: clock.now() - start };
+    if (restarts > 0) {
+      // Docker restarted it and it runs again: its exit code is gone until it exits once more.
+      restartSeenAt ??= clock.now();
+      if (clock.now() - restartSeenAt >= CRASH_CODE_WAIT_MS) return { ...result('unhealthy', ''), ...(await exitReport(runtime, current, restarts, secrets, 'container exited')) };
+    } else if (clock.now() >= nextCheck) {
+      attempts++;
+      const check = await checkOnce(runtime, current, spec);
+      last = check.message;
+      onCheck?.(check.ok, check.message);
+      if (check.ok) {
+        successes++;
+        if (successes >= spec.successes) return result('healthy', check.message);
+      } else {
+        successes = 0;
+        // Docker itself says unhealthy (retries exhausted): no point waiting for the deadline.
+        if (spec.kind === 'docker' && current.health === 'unhealthy' && clock.now() - start >= spec.startPeriodMs) return result('unhealthy', 'docker healthcheck reports unhealthy');
       }
+      if (clock.now() + spec.intervalMs > deadline) {
+        return result('unhealthy', `not healthy within ${spec.deadlineMs} ms (${successes}/${spec.successes} consecutive successes; last: ${last})`);
+      }
+      nextCheck = clock.now() + spec.intervalMs;
     }
-    if (clock.now() + spec.intervalMs > deadline) {
-      return { status: 'unhealthy', message: `not healthy within ${spec.deadlineMs} ms (${successes}/${spec.successes} consecutive successes; last: ${last})`, attempts, elapsedMs: clock.now() - start };
-    }
-    await clock.sleep(spec.intervalMs, signal);
+    await clock.sleep(restarts > 0 ? CRASH_POLL_MS : Math.min(CRASH_POLL_MS, Math.max(0, nextCheck - clock.now())), signal);
   }
+}
+
+/** A job passes when its container exits 0 within the deadline. */
+export async function jobGate({ runtime, container, clock, secrets = [], deadlineMs }: { runtime: Runtime; container: LiveContainer; clock: Clock; secrets?: readonly string[]; deadlineMs: number }): Promise<HealthResult> {
+  const start = clock.now();
+  for (let attempts = 1; ; attempts++) {
+    const c = await runtime.inspect(container.id);
+    if (!c) return { status: 'unhealthy', message: 'job container vanished', attempts, elapsedMs: clock.now() - start };
+    if (c.state === 'exited' || c.state === 'dead') {
+      if (c.exitCode === 0) return { status: 'healthy', message: 'job completed (exit 0)', attempts, elapsedMs: clock.now() - start };
+      return { status: 'unhealthy', attempts, elapsedMs: clock.now() - start, ...(await exitReport(runtime, c, 0, secrets, 'job exited')) };
+    }
+    if (clock.now() - start > deadlineMs) return { status: 'unhealthy', message: `job still running after ${deadlineMs} ms`, attempts, elapsedMs: clock.now() - start };
+    await clock.sleep(100);
+  }
+}
+
+/** "container exited (code 3; Docker restarted it 2 times); last output: …" plus the raw tail for local logs. */
+async function exitReport(runtime: Runtime, c: LiveContainer, restarts: number, secrets: readonly string[], what: string): Promise<Pick<HealthResult, 'message' | 'exitCode' | 'output'>> {
+  const output = await runtime.logsTail(c.id, TAIL_LINES);
+  const short = output.replace(/\s+/g, ' ').trim();
+  const tail = short ? String(redactDetail({ tail: short }, secrets)?.tail).slice(-TAIL_CHARS) : '';
+  const restarted = restarts > 0 ? `; Docker restarted it ${restarts} time${restarts === 1 ? '' : 's'}` : '';
+  const code = what === 'job exited' ? `with code ${c.exitCode ?? '?'}` : `(code ${c.exitCode ?? '?'}${restarted})`;
+  return { message: `${what} ${code}${tail ? `; last output: ${tail}` : ''}`, exitCode: c.exitCode, output: output || undefined };
 }
 
 async function checkOnce(runtime: Runtime, c: LiveContainer, spec: HealthSpec): Promise<{ ok: boolean; message: string }> {

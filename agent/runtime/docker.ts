@@ -84,7 +84,9 @@ export class DockerRuntime implements Runtime {
         health: (i.State.Health?.Status as LiveContainer['health'] | undefined) ?? 'none',
         image: i.Config.Image,
         ports,
-        exitCode: i.State.Running ? undefined : i.State.ExitCode,
+        // Docker reports a restarting container as Running; its ExitCode is the crash's.
+        exitCode: i.State.Running && !i.State.Restarting ? undefined : i.State.ExitCode,
+        restartCount: i.RestartCount ?? 0,
       };
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return undefined;

@@ -26,7 +26,10 @@ export interface LiveContainer {
   image: string;
   /** container port → 127.0.0.1 host port */
   ports: Record<number, number>;
+  /** Exit code of the last run while the container is not running (exited, or restarting after a crash). */
   exitCode?: number;
+  /** How many times Docker restarted it under its restart policy (a crash loop counts up). */
+  restartCount?: number;
 }
 
 export interface Mount {

@@ -3,34 +3,27 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { systemClock } from '../../agent/clock.js';
-import { Executor, type ExecutorOptions } from '../../agent/executor/executor.js';
-import { MemoryRecorder } from '../../agent/executor/recorder.js';
+import type { ExecutorOptions } from '../../agent/deploy/options.js';
+import { Executor } from '../../agent/executor/executor.js';
+import { environmentFor, type Environment } from '../../agent/environment.js';
+import { MemoryEvents } from '../../agent/events.js';
 import { SecretFiles } from '../../agent/executor/secret-files.js';
 import { silentLogger } from '../../agent/logger.js';
-import { RouteBook, type EdgeControl, type RouteTableData } from '../../agent/routing.js';
+import { RouteBook, type EdgeControl } from '../../agent/routing.js';
 import { DockerRuntime } from '../../agent/runtime/docker.js';
 import { StateStore } from '../../agent/state/store.js';
 import { cleanupDocker, docker, testScope, TEST_LABEL } from './docker.js';
 import { ensureAppImage } from './images.js';
-
-/** Keeps the last applied table in memory: what the agent would hand to the edge. */
-export class TableEdge implements EdgeControl {
-  tables: RouteTableData[] = [];
-  async apply(table: RouteTableData): Promise<unknown> {
-    this.tables.push(structuredClone(table));
-    return { version: table.version };
-  }
-  upstream(id: string): string | undefined {
-    return this.tables.at(-1)?.routes.find((r) => r.id === id)?.upstream;
-  }
-}
+import { MemoryEdge } from './memory-edge.js';
 
 export interface ReconcileFixture {
   scope: string;
   stateDir: string;
   runtime: DockerRuntime;
-  edge: TableEdge;
-  recorder: MemoryRecorder;
+  edge: MemoryEdge;
+  events: MemoryEvents;
+  /** The environment the tests deploy (`production` of host test-host). */
+  env: Environment;
   store: StateStore;
   executor: Executor;
   routes: RouteBook;
@@ -40,23 +33,24 @@ export interface ReconcileFixture {
   cleanup(): Promise<void>;
 }
 
-export async function reconcileFixture(name: string, options: Partial<ExecutorOptions> = {}, edge: EdgeControl = new TableEdge()): Promise<ReconcileFixture> {
+export async function reconcileFixture(name: string, options: Partial<ExecutorOptions> = {}, edge: EdgeControl = new MemoryEdge()): Promise<ReconcileFixture> {
   await docker();
   await ensureAppImage();
   const scope = testScope(name);
   const stateDir = mkdtempSync(path.join(tmpdir(), 'ai-state-'));
   const runtime = new DockerRuntime({ extraLabels: { [TEST_LABEL]: scope } });
-  const recorder = new MemoryRecorder();
+  const events = new MemoryEvents();
   const store = new StateStore(stateDir);
   const logger = silentLogger();
   const routes = new RouteBook(edge, logger);
-  const make = () => new Executor({ runtime, routes, recorder, store, clock: systemClock, logger, host: 'test-host', secretFiles: new SecretFiles(path.join(stateDir, 'run-secrets'), logger), options: { watchMs: 0, ...options } });
+  const make = () => new Executor({ runtime, routes, events, store, clock: systemClock, logger, host: 'test-host', secretFiles: new SecretFiles(path.join(stateDir, 'run-secrets'), logger), options: { watchMs: 0, ...options } });
   const fx: ReconcileFixture = {
-    scope, stateDir, runtime, edge: edge as TableEdge, recorder, store, routes,
+    scope, stateDir, runtime, edge: edge as MemoryEdge, events, store, routes,
+    env: testEnvironment('production'),
     executor: make(),
     restart: make,
     async get(id, pathname = '/') {
-      const upstream = (edge as TableEdge).upstream(id);
+      const upstream = (edge as MemoryEdge).upstream(id);
       if (!upstream) return { status: 0, body: 'no route' };
       const r = await fetch(`http://${upstream}${pathname}`);
       return { status: r.status, body: await r.text() };
@@ -67,4 +61,9 @@ export async function reconcileFixture(name: string, options: Partial<ExecutorOp
     },
   };
   return fx;
+}
+
+/** An Environment as the source makes it, for a branch of that name on host test-host. */
+export function testEnvironment(branch: string): Environment {
+  return environmentFor({ branch, ref: `refs/heads/${branch}`, kind: branch === 'production' || branch === 'master' ? branch : 'preview' }, 'test-host');
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { startEdgeProcess, startUpstream, tempDir, request } from '../../helpers/edge.js';
-import type { RouteTable } from '../../../agent/edge/routes.js';
+import type { RouteTable } from '../../../shared/routes/route-table.js';
 
 async function freePort(): Promise<number> {
   const s = http.createServer(); await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));

@@ -6,7 +6,7 @@ import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { startEdgeProcess, startUpstream, tempDir, request } from '../../helpers/edge.js';
-import type { RouteTable } from '../../../agent/edge/routes.js';
+import type { RouteTable } from '../../../shared/routes/route-table.js';
 
 // Phases are measured in interleaved slices (A B C A B C …) so that load from other processes on a
 // shared machine falls on all of them alike.

@@ -12,7 +12,7 @@ import { edgeOptions } from '../../../agent/edge/options.js';
 import { EdgeUnavailableError } from '../../../agent/edge/errors.js';
 import { silentLogger } from '../../../agent/logger.js';
 import { request, startUpstream, tempDir, type TestUpstream } from '../../helpers/edge.js';
-import type { RouteTable } from '../../../agent/edge/routes.js';
+import type { RouteTable } from '../../../shared/routes/route-table.js';
 
 const dir = tempDir();
 const routesFile = path.join(dir, 'routes.json');

@@ -7,13 +7,13 @@ t.test('blue-green: switch, failed gate keeps the old version, forward-only', as
   const fx = await reconcileFixture('bluegreen');
   t.teardown(() => fx.cleanup());
 
-  const r1 = await fx.executor.deploy(stack('production', 'c1', [service('web', { version: 'v1' })]));
+  const r1 = await fx.executor.deploy(fx.env, stack('production', 'c1', [service('web', { version: 'v1' })]));
   t.equal(r1.result, 'live');
   t.same(await fx.get('production/web'), { status: 200, body: 'v1\n' });
   const blue = await fx.runtime.inspect('ai-production-web-blue');
   t.equal(blue?.state, 'running');
 
-  const r2 = await fx.executor.deploy(stack('production', 'c2', [service('web', { version: 'v2' })]));
+  const r2 = await fx.executor.deploy(fx.env, stack('production', 'c2', [service('web', { version: 'v2' })]));
   t.equal(r2.result, 'live');
   t.same(await fx.get('production/web'), { status: 200, body: 'v2\n' });
   t.equal(await fx.runtime.inspect('ai-production-web-blue'), undefined, 'old colour removed after drain');
@@ -21,7 +21,7 @@ t.test('blue-green: switch, failed gate keeps the old version, forward-only', as
 
   const bad = service('web', { version: 'v3', environment: { VERSION: 'v3', HEALTH: 'fail' } });
   bad.x.health.deadlineMs = 1500;
-  const r3 = await fx.executor.deploy(stack('production', 'c3', [bad]));
+  const r3 = await fx.executor.deploy(fx.env, stack('production', 'c3', [bad]));
   t.equal(r3.result, 'failed');
   t.match(r3.result === 'failed' ? r3.reason : '', /health gate/);
   t.same(await fx.get('production/web'), { status: 200, body: 'v2\n' }, 'v2 still serving');
@@ -30,29 +30,29 @@ t.test('blue-green: switch, failed gate keeps the old version, forward-only', as
   t.equal(state.live?.commit, 'c2');
   t.equal(state.failed.at(-1)?.commit, 'c3');
 
-  const again = await fx.restart().deploy(stack('production', 'c3', [bad]));
+  const again = await fx.restart().deploy(fx.env, stack('production', 'c3', [bad]));
   t.equal(again.result, 'skipped', 'a failed commit is not retried, even after a restart');
 
-  const r4 = await fx.executor.deploy(stack('production', 'c4', [service('web', { version: 'v4' })]));
+  const r4 = await fx.executor.deploy(fx.env, stack('production', 'c4', [service('web', { version: 'v4' })]));
   t.equal(r4.result, 'live');
   t.same(await fx.get('production/web'), { status: 200, body: 'v4\n' });
-  const actions = fx.recorder.entries.map((e) => `${e.commit}:${e.action}:${e.result}`);
-  t.ok(actions.includes('c3:failed:failed'));
-  t.ok(actions.includes('c4:live:ok'));
+  const events = fx.events.events.map((e) => `${e.commit}:${e.type}`);
+  t.ok(events.includes('c3:failed'));
+  t.ok(events.includes('c4:live'));
 });
 
 t.test('only the changed service is replaced; removed services are pruned', async (t) => {
   const fx = await reconcileFixture('partial');
   t.teardown(() => fx.cleanup());
-  await fx.executor.deploy(stack('production', 'c1', [service('web', { version: 'v1' }), service('api', { version: 'a1' })]));
+  await fx.executor.deploy(fx.env, stack('production', 'c1', [service('web', { version: 'v1' }), service('api', { version: 'a1' })]));
   const apiBefore = await fx.runtime.inspect('ai-production-api-blue');
-  const r = await fx.executor.deploy(stack('production', 'c2', [service('web', { version: 'v2' }), service('api', { version: 'a1' })]));
+  const r = await fx.executor.deploy(fx.env, stack('production', 'c2', [service('web', { version: 'v2' }), service('api', { version: 'a1' })]));
   t.equal(r.result, 'live');
   const apiAfter = await fx.runtime.inspect('ai-production-api-blue');
   t.equal(apiAfter?.id, apiBefore?.id, 'unchanged service keeps its container');
   t.same(await fx.get('production/web'), { status: 200, body: 'v2\n' });
 
-  const r3 = await fx.executor.deploy(stack('production', 'c3', [service('web', { version: 'v2' })]));
+  const r3 = await fx.executor.deploy(fx.env, stack('production', 'c3', [service('web', { version: 'v2' })]));
   t.equal(r3.result, 'live');
   t.equal(await fx.runtime.inspect('ai-production-api-blue'), undefined, 'removed service pruned');
   t.equal(fx.edge.upstream('production/api'), undefined, 'and unrouted');
@@ -61,9 +61,9 @@ t.test('only the changed service is replaced; removed services are pruned', asyn
 t.test('missing image fails pre-flight and touches nothing', async (t) => {
   const fx = await reconcileFixture('preflight');
   t.teardown(() => fx.cleanup());
-  await fx.executor.deploy(stack('production', 'c1', [service('web', { version: 'v1' })]));
+  await fx.executor.deploy(fx.env, stack('production', 'c1', [service('web', { version: 'v1' })]));
   const before = await fx.runtime.inspect('ai-production-web-blue');
-  const r = await fx.executor.deploy(stack('production', 'c2', [service('web', { version: 'v2', image: 'autoinfra-test/does-not-exist:1' })]));
+  const r = await fx.executor.deploy(fx.env, stack('production', 'c2', [service('web', { version: 'v2', image: 'autoinfra-test/does-not-exist:1' })]));
   t.equal(r.result, 'failed');
   t.match(r.result === 'failed' ? r.reason : '', /pre-flight failed for service web: image autoinfra-test\/does-not-exist:1 is not on this host/);
   const after = await fx.runtime.inspect('ai-production-web-blue');
@@ -80,17 +80,17 @@ t.test('compose secrets are mounted read-only from files of mode 0400, and prune
   const path = await import('node:path');
   const secret = (text: string) => ({ name: 'api_key', content: Buffer.from(text), hash: createHash('sha256').update(text).digest('hex') });
   const web = (v: string) => service('web', { version: v, secrets: [{ source: 'api_key', target: '/run/secrets/api_key' }] });
-  t.equal((await fx.executor.deploy(stack('production', 'c1', [web('v1')], { secrets: { api_key: secret('hunter2-one') } }))).result, 'live');
+  t.equal((await fx.executor.deploy(fx.env, stack('production', 'c1', [web('v1')], { secrets: { api_key: secret('hunter2-one') } }))).result, 'live');
   const c = await fx.runtime.inspect('ai-production-web-blue');
   const read = await fx.runtime.exec(c!.id, ['cat', '/run/secrets/api_key'], 5000);
   t.equal(read.output, 'hunter2-one');
   const dir = path.join(fx.stateDir, 'run-secrets', 'production');
   const [sub] = readdirSync(dir);
   t.equal(statSync(path.join(dir, sub, 'api_key')).mode & 0o777, 0o400);
-  t.notMatch(JSON.stringify(fx.recorder.entries), /hunter2/, 'no secret value in the recorded actions');
+  t.notMatch(JSON.stringify(fx.events.events), /hunter2/, 'no secret value in the recorded actions');
 
   // (render puts the secret's hash into the service hash; this hand-built stack changes the version)
-  t.equal((await fx.executor.deploy(stack('production', 'c2', [web('v2')], { secrets: { api_key: secret('hunter2-two') } }))).result, 'live');
+  t.equal((await fx.executor.deploy(fx.env, stack('production', 'c2', [web('v2')], { secrets: { api_key: secret('hunter2-two') } }))).result, 'live');
   const g = await fx.runtime.inspect('ai-production-web-green');
   t.equal((await fx.runtime.exec(g!.id, ['cat', '/run/secrets/api_key'], 5000)).output, 'hunter2-two', 'the new colour reads the new value');
   t.equal(readdirSync(dir).length, 1, 'the old secret file is gone once nothing uses it');

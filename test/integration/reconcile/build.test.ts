@@ -21,7 +21,7 @@ t.test('build from the repo tree; a failing build fails pre-flight', async (t) =
     c2: new Map([['app/Dockerfile', Buffer.from(`FROM ${APP_IMAGE}\nRUN false\n`)]]),
   };
   const executor = new Executor({
-    runtime: fx.runtime, routes: fx.routes, recorder: fx.recorder, store: fx.store, clock: systemClock, logger: silentLogger(), host: 'test-host', options: { watchMs: 0 },
+    runtime: fx.runtime, routes: fx.routes, events: fx.events, store: fx.store, clock: systemClock, logger: silentLogger(), host: 'test-host', options: { watchMs: 0 },
     // The agent passes the git source's readTree; here the trees are given directly.
     readTree: async (commit, prefix) => new Map([...trees[commit]].filter(([p]) => p.startsWith(prefix))),
   });
@@ -30,12 +30,12 @@ t.test('build from the repo tree; a failing build fails pre-flight', async (t) =
     s.environment = {};
     return stack('production', commit, [s]);
   };
-  const r1 = await executor.deploy(built('c1', '1', 'final'));
+  const r1 = await executor.deploy(fx.env, built('c1', '1', 'final'));
   t.equal(r1.result, 'live', r1.result === 'failed' ? r1.reason : '');
   t.same(await fx.get('production/web'), { status: 200, body: 'built-1\n' }, 'build args and target applied');
-  t.ok(fx.recorder.entries.some((e) => e.action === 'build' && e.commit === 'c1'));
+  t.ok(fx.events.events.some((e) => e.type === 'built' && e.commit === 'c1'));
 
-  const r2 = await executor.deploy(built('c2', '2'));
+  const r2 = await executor.deploy(fx.env, built('c2', '2'));
   t.equal(r2.result, 'failed');
   t.match(r2.result === 'failed' ? r2.reason : '', /pre-flight failed for service web: image autoinfra-test\/built-.*:2: build failed: .*returned a non-zero code/);
   t.same(await fx.get('production/web'), { status: 200, body: 'built-1\n' }, 'old version untouched');

@@ -53,45 +53,45 @@ t.test('private registry: credentials file, refused credentials, pull_policy alw
   writeFileSync(bad, JSON.stringify({ auths: { [reg.host]: { username: USER, password: 'wrong' } } }));
   // An executor as the agent builds it with `registries.auth_file` set to `file`.
   const withCreds = async (file: string) => new Executor({
-    runtime: fx.runtime, routes: fx.routes, recorder: fx.recorder, store: fx.store, clock: systemClock, logger: silentLogger(), host: 'test-host',
+    runtime: fx.runtime, routes: fx.routes, events: fx.events, store: fx.store, clock: systemClock, logger: silentLogger(), host: 'test-host',
     registryCredentials: await loadDockerConfigFile(file), options: { watchMs: 0 },
   });
 
   const web = (img: string, policy: 'missing' | 'always', version = 'v1') => service('web', { image: img, pullPolicy: policy, version });
-  const r1 = await (await withCreds(good)).deploy(stack('production', 'c1', [web(image, 'missing')]));
+  const r1 = await (await withCreds(good)).deploy(fx.env, stack('production', 'c1', [web(image, 'missing')]));
   t.equal(r1.result, 'live', r1.result === 'failed' ? r1.reason : '');
   t.same(await fx.get('production/web'), { status: 200, body: 'v1\n' });
-  const pull1 = fx.recorder.entries.find((e) => e.action === 'pull' && e.commit === 'c1');
+  const pull1 = fx.events.events.find((e) => e.type === 'pulled' && e.commit === 'c1');
   t.match(pull1?.detail?.digest, new RegExp(`^${reg.host.replace(/\./g, '\\.')}/autoinfra-test/app@sha256:[0-9a-f]{64}$`), 'the pull entry names the digest');
   const live1 = (await fx.store.load('production', 'production')).live!;
   t.match(live1.services.web.digest, /@sha256:/, 'the state records the digest that ran');
 
   // Refused credentials: fails pre-flight, names the registry, v1 keeps serving.
   const image2 = await publish(reg.host, 'v2');
-  const r2 = await (await withCreds(bad)).deploy(stack('production', 'c2', [web(image2, 'missing', 'v2')]));
+  const r2 = await (await withCreds(bad)).deploy(fx.env, stack('production', 'c2', [web(image2, 'missing', 'v2')]));
   t.equal(r2.result, 'failed');
   t.match(r2.result === 'failed' ? r2.reason : '', new RegExp(`pre-flight failed for service web: pull of ${image2.replace(/[./]/g, '\\$&')} from registry ${reg.host.replace(/\./g, '\\.')} failed: credentials missing or refused`));
   t.same(await fx.get('production/web'), { status: 200, body: 'v1\n' }, 'v1 keeps serving');
 
   // pull_policy: always — the tag's digest is part of the identity.
   const e = await withCreds(good);
-  const r3 = await e.deploy(stack('production', 'c3', [web(image, 'always')]));
+  const r3 = await e.deploy(fx.env, stack('production', 'c3', [web(image, 'always')]));
   t.equal(r3.result, 'live');
-  t.notOk(fx.recorder.entries.some((x) => x.action === 'pull' && x.commit === 'c3'), 'unchanged tag is not pulled again');
-  const r4 = await e.deploy(stack('production', 'c4', [web(image, 'always')]));
+  t.notOk(fx.events.events.some((x) => x.type === 'pulled' && x.commit === 'c3'), 'unchanged tag is not pulled again');
+  const r4 = await e.deploy(fx.env, stack('production', 'c4', [web(image, 'always')]));
   t.equal(r4.result, 'unchanged', 'same tag, same digest: nothing to do');
 
   // Move the tag to a different image.
   await dockerCli(['build', '-q', '-t', image, '-'], `FROM ${APP_IMAGE}\nLABEL moved=yes\n`);
   await push(image, reg.host);
   await dockerCli(['rmi', image]); // as on a host that never saw the new image
-  const r5 = await e.deploy(stack('production', 'c5', [web(image, 'always')]));
+  const r5 = await e.deploy(fx.env, stack('production', 'c5', [web(image, 'always')]));
   t.equal(r5.result, 'live', 'a moved tag redeploys');
-  const pull5 = fx.recorder.entries.find((x) => x.action === 'pull' && x.commit === 'c5');
+  const pull5 = fx.events.events.find((x) => x.type === 'pulled' && x.commit === 'c5');
   t.ok(pull5, 'and is pulled');
   t.not(pull5?.detail?.digest, pull1?.detail?.digest);
 
-  t.notMatch(JSON.stringify(fx.recorder.entries), new RegExp(PASSWORD), 'no credential in any recorded action');
+  t.notMatch(JSON.stringify(fx.events.events), new RegExp(PASSWORD), 'no credential in any recorded action');
   for (const img of [image, image2]) await dockerCli(['rmi', '-f', img]).catch(() => undefined);
 });
 
@@ -109,7 +109,7 @@ t.test('credentials from an encrypted file in the repo (infra/secrets/registries
   const st = await renderAt({ source: { readTree: async () => files }, host: 'test-host', ageIdentities: [host.identity], addSecret: (v) => scrubbed.push(v) }, 'production', 'production', 'r1');
   t.same(Object.keys(st.registries ?? {}), [reg.host]);
   t.ok(scrubbed.includes(PASSWORD), 'the password is handed to the log scrubber');
-  const r = await fx.executor.deploy(st);
+  const r = await fx.executor.deploy(fx.env, st);
   t.equal(r.result, 'live', r.result === 'failed' ? r.reason : '');
   t.same(await fx.get('production/web'), { status: 200, body: 'repo\n' });
   await dockerCli(['rmi', '-f', image]).catch(() => undefined);

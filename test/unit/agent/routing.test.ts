@@ -1,16 +1,17 @@
 // RouteBook merges every environment's routes into one valid table for the edge.
 import t from 'tap';
-import { RouteBook, type RouteTableData } from '../../../agent/routing.js';
+import type { RouteTable } from '../../../shared/routes/route-table.js';
+import { RouteBook } from '../../../agent/routing.js';
 import { silentLogger } from '../../../agent/logger.js';
 import { assertRouteTable } from '../../../agent/edge/routes.js';
 
 t.test('production keeps a host that master also claims; the table stays valid', async (t) => {
-  const applied: RouteTableData[] = [];
+  const applied: RouteTable[] = [];
   const book = new RouteBook({ apply: async (table) => { applied.push(table); } }, silentLogger(), 1);
   await book.publish('master', [{ id: 'master/web', hosts: ['web.test', 'master.web.test'], upstream: '127.0.0.1:2002' }]);
   await book.publish('production', [{ id: 'production/web', hosts: ['web.test'], upstream: '127.0.0.1:2001' }]);
   const table = applied.at(-1)!;
-  t.doesNotThrow(() => assertRouteTable(table as Parameters<typeof assertRouteTable>[0]));
+  t.doesNotThrow(() => assertRouteTable(table));
   t.same(table.routes.map((r) => [r.id, r.hosts]), [['production/web', ['web.test']], ['master/web', ['master.web.test']]]);
   t.ok(table.version > applied[0].version, 'every publish is a new version');
 });

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { parseRouteTable, RouteLookup, RouteTableError, switchRoute, switchBack, forgetPrevious, normaliseHost, type RouteTable } from '../../../../agent/edge/routes.js';
+import type { RouteTable } from '../../../../shared/routes/route-table.js';
+import { parseRouteTable, RouteLookup, RouteTableError, switchRoute, switchBack, forgetPrevious, normaliseHost } from '../../../../agent/edge/routes.js';
 
 const table: RouteTable = {
   version: 3,

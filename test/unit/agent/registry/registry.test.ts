@@ -2,7 +2,7 @@
 import t from 'tap';
 import { parseImageRef, registryBaseUrl, repoDigestOf } from '../../../../agent/registry/image-ref.js';
 import { mergeCredentials, normaliseRegistryKey, parseDockerConfig, RegistryCredentialsError } from '../../../../agent/registry/credentials.js';
-import { pullFailure } from '../../../../agent/executor/executor.js';
+import { pullFailure } from '../../../../agent/deploy/docker-errors.js';
 
 t.test('image references', async (t) => {
   t.same(parseImageRef('nginx'), { registry: 'docker.io', repository: 'library/nginx', tag: 'latest', digest: undefined });
