@@ -86,7 +86,9 @@ t.test('compose secrets are mounted read-only from files of mode 0400, and prune
   t.equal(read.output, 'hunter2-one');
   const dir = path.join(fx.stateDir, 'run-secrets', 'production');
   const [sub] = readdirSync(dir);
-  t.equal(statSync(path.join(dir, sub, 'api_key')).mode & 0o777, 0o400);
+  t.equal(sub, secret('hunter2-one').hash.slice(0, 32), 'placed by content hash, never by the secret name');
+  t.same(readdirSync(path.join(dir, sub)), ['0400'], 'one file, named by its mode');
+  t.equal(statSync(path.join(dir, sub, '0400')).mode & 0o777, 0o400);
   t.notMatch(JSON.stringify(fx.events.events), /hunter2/, 'no secret value in the recorded actions');
 
   // (render puts the secret's hash into the service hash; this hand-built stack changes the version)
