@@ -15,6 +15,7 @@ import type { ExecutorOptions } from './deploy/options.js';
 import { environmentFor, type Environment } from './environment.js';
 import { DeployEvents, type DeployEvent } from './events.js';
 import { LOG_ACTIONS, type LogAction, type LogEntryInput } from '../shared/log/entry.js';
+import { RepoFiles } from './executor/repo-files.js';
 import { SecretFiles } from './executor/secret-files.js';
 import { loadDockerConfigFile } from './registry/credentials.js';
 import { DeployLog, logPaths } from './log/deploy-log.js';
@@ -109,6 +110,7 @@ export class Agent {
     this.executor = new Executor({
       runtime, routes, events, store: this.store, clock: this.clock, logger: this.log, host: c.host,
       secretFiles: new SecretFiles(path.join(c.runtimeDir, 'secrets'), this.log),
+      repoFiles: new RepoFiles(path.join(c.stateDir, 'repo-files')),
       registryCredentials,
       readTree: (commit, prefix) => this.source!.readTree(commit, prefix), options: this.opts.executor,
     });

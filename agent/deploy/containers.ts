@@ -1,12 +1,12 @@
 // The Docker objects of one environment that the steps create: networks, volumes, and a
-// service's container of one colour (with its compose secrets materialised).
+// service's container of one colour (with its compose secrets and mounted repo paths materialised).
 import type { ServiceSpec, Stack } from '../../shared/stack/model.js';
 import { PreflightError } from '../executor/errors.js';
 import { containerName, containerSpec, networkName, volumeName } from '../runtime/container-spec.js';
 import { LABEL, type Colour, type LiveContainer } from '../runtime/types.js';
 import type { StepDeps } from './deps.js';
 
-type Deps = Pick<StepDeps, 'runtime' | 'host' | 'secretFiles'>;
+type Deps = Pick<StepDeps, 'runtime' | 'host' | 'secretFiles' | 'repoFiles'>;
 
 export async function ensureNetworksAndVolumes(deps: Deps, stack: Stack): Promise<void> {
   const labels = { [LABEL.env]: stack.env, [LABEL.host]: deps.host };
@@ -24,7 +24,7 @@ export async function startContainer(deps: Deps, stack: Stack, service: ServiceS
   const { runtime } = deps;
   const stale = await runtime.inspect(containerName(stack.env, service.name, colour));
   if (stale) await runtime.remove(stale.id);
-  const c = await runtime.create(containerSpec({ stack, service, colour, host: deps.host, secretFiles: await secretFilesFor(deps, stack, service), job }));
+  const c = await runtime.create(containerSpec({ stack, service, colour, host: deps.host, secretFiles: await secretFilesFor(deps, stack, service), repoFiles: await repoFilesFor(deps, stack, service), job }));
   await runtime.start(c.id);
   return (await runtime.inspect(c.id)) ?? c;
 }
@@ -33,4 +33,11 @@ async function secretFilesFor(deps: Deps, stack: Stack, service: ServiceSpec): P
   if (!service.secrets.length) return {};
   if (!deps.secretFiles) throw new PreflightError(service.name, 'uses compose secrets but the agent has no runtime directory for them');
   return deps.secretFiles.materialise(stack, service);
+}
+
+async function repoFilesFor(deps: Deps, stack: Stack, service: ServiceSpec): Promise<Record<string, string>> {
+  const hashes = service.volumes.flatMap((v) => (v.repoTree ? [v.repoTree] : []));
+  if (!hashes.length) return {};
+  if (!deps.repoFiles) throw new PreflightError(service.name, 'bind-mounts repo paths but the agent has no directory to place them in');
+  return deps.repoFiles.materialise(stack, hashes);
 }

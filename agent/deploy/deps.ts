@@ -3,6 +3,7 @@
 import type { Clock } from '../clock.js';
 import type { Environment } from '../environment.js';
 import type { DeployEvent, EventSink } from '../events.js';
+import type { RepoFiles } from '../executor/repo-files.js';
 import type { SecretFiles } from '../executor/secret-files.js';
 import type { Logger } from '../logger.js';
 import type { RegistryCredentials } from '../registry/credentials.js';
@@ -25,6 +26,8 @@ export interface StepDeps {
   registryCredentials?: RegistryCredentials;
   /** Compose secrets are materialised here (on a tmpfs) for bind mounts. */
   secretFiles?: SecretFiles;
+  /** Copies of repo paths that services bind-mount are placed here. */
+  repoFiles?: RepoFiles;
   /** Files of the repo at the stack's commit under a prefix (build contexts). */
   readTree?: (commit: string, prefix: string) => Promise<Map<string, Uint8Array>>;
 }

@@ -130,6 +130,7 @@ export class Executor {
     await publishRoutes(deps, stack, newLive, undefined);
     await drainAndRemove(deps, env, stack, started, p, previous);
     await deps.secretFiles?.prune(stack).catch((e) => deps.logger.warn(`secret files not pruned: ${describeError(e)}`));
+    await deps.repoFiles?.prune(stack).catch((e) => deps.logger.warn(`repo file copies not pruned: ${describeError(e)}`));
     state = { ...state, operation: undefined };
     await store.save(state);
     await emit(deps, env, 'live', { commit, durationMs: clock.now() - t0, detail: { services: Object.fromEntries(Object.entries(newLive.services).map(([k, v]) => [k, { colour: v.colour, image: v.image, digest: v.digest }])) } });

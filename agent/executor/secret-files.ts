@@ -2,11 +2,12 @@
 // (a tmpfs: /run) and bind-mounted read-only. Never elsewhere on disk. Files are placed by content
 // hash and mode only, never by the secret's name (a name is repo input: `../` in it once wrote
 // outside the runtime dir), so a changed secret is a new file and an old container keeps its own.
-import { access, chmod, mkdir, readdir, rm, statfs, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, statfs, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ServiceSpec, Stack } from '../../shared/stack/model.js';
 import type { Logger } from '../logger.js';
 import { AutoinfraError } from '../../shared/errors.js';
+import { pruneExcept, resolvedInside } from './placed-files.js';
 
 const TMPFS_MAGIC = 0x01021994;
 
@@ -46,17 +47,13 @@ export class SecretFiles {
 
   /** Removes the secret files of `env` that no live service of `stack` uses any more. */
   async prune(stack: Stack): Promise<void> {
-    const keep = new Set(Object.values(stack.secrets).map((s) => s.hash.slice(0, 32)));
-    const envDir = path.join(this.dir, stack.env);
-    const entries = await readdir(envDir).catch(() => [] as string[]);
-    for (const e of entries) if (!keep.has(e)) await rm(path.join(envDir, e), { recursive: true, force: true });
+    await pruneExcept(path.join(this.dir, stack.env), new Set(Object.values(stack.secrets).map((s) => s.hash.slice(0, 32))));
   }
 
   /** Every path written is checked to resolve inside the runtime dir (a second guard: names never reach it). */
   private inside(p: string): string {
-    const root = path.resolve(this.dir);
-    const resolved = path.resolve(p);
-    if (!resolved.startsWith(root + path.sep)) throw new SecretPathError(resolved, root);
+    const resolved = resolvedInside(this.dir, p);
+    if (!resolved) throw new SecretPathError(path.resolve(p), path.resolve(this.dir));
     return resolved;
   }
 

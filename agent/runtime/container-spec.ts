@@ -42,11 +42,13 @@ export interface ContainerSpecInput {
   host: string;
   /** Host paths of materialised compose secrets (secret name → file on the runtime tmpfs). */
   secretFiles?: Record<string, string>;
+  /** Host paths of the placed copies of repo paths the service bind-mounts (tree hash → path). */
+  repoFiles?: Record<string, string>;
   /** One-shot job: never restarted by Docker. */
   job?: boolean;
 }
 
-export function containerSpec({ stack, service: svc, colour, host, secretFiles = {}, job = false }: ContainerSpecInput): ContainerSpec {
+export function containerSpec({ stack, service: svc, colour, host, secretFiles = {}, repoFiles = {}, job = false }: ContainerSpecInput): ContainerSpec {
   const networks: Record<string, string[]> = {};
   // network_mode (none, or host where policy allows it) replaces the project networks.
   const svcNetworks = svc.extra.network_mode !== undefined ? {} : Object.keys(svc.networks).length ? svc.networks : { default: { aliases: [] } };
@@ -74,7 +76,7 @@ export function containerSpec({ stack, service: svc, colour, host, secretFiles =
     mounts: [
       ...svc.volumes.map((v) => ({
         type: v.type,
-        source: v.type === 'volume' && v.source ? volumeName(stack, v.source) : v.source,
+        source: v.type === 'volume' && v.source ? volumeName(stack, v.source) : v.repoTree ? repoFiles[v.repoTree] : v.source,
         target: v.target,
         readOnly: v.read_only,
       })),

@@ -6,12 +6,13 @@ import { checkPolicy } from '../policy/load.js';
 import { EMPTY_POLICY } from '../policy/policy.js';
 import { decryptAge, SecretDecryptError } from '../secrets/age.js';
 import { decryptSops, sopsFormatOf, sopsTreeToEnv, sopsTreeToText, SopsError } from '../secrets/sops.js';
-import type { NetworkSpec, SecretSpec, ServiceSpec, Stack, VolumeSpec } from '../stack/model.js';
+import type { NetworkSpec, RepoTree, SecretSpec, ServiceSpec, Stack, VolumeSpec } from '../stack/model.js';
 import { ComposeError } from './compose-error.js';
 import { resolveEnvFiles, type EnvFileContent } from './env-files.js';
 import { loadCompose, locateInSources, type ComposeSource, type LoadedCompose } from './load.js';
-import { buildHash, serviceHash, sha256Hex } from './service-hash.js';
+import { buildHash, filesUnder, serviceHash, sha256Hex } from './service-hash.js';
 import { toServiceSpec } from './service-spec.js';
+import { attachRepoTrees } from './repo-binds.js';
 import { isPlainObject } from './tags.js';
 import { resolveExtension } from './x-autoinfra.js';
 
@@ -118,6 +119,7 @@ export async function renderStack(input: RenderInput): Promise<Stack> {
   });
   const included = new Set(placed);
   const services: Record<string, ServiceSpec> = {};
+  const repoTrees: Record<string, RepoTree> = {};
   for (const name of placed) {
     const svc = allServices[name];
     const base = toServiceSpec(name, svc, included);
@@ -137,13 +139,14 @@ export async function renderStack(input: RenderInput): Promise<Stack> {
     }
     let image = base.image;
     if (image === undefined && base.build) {
-      if (!hasFilesUnder(input.files, base.build.context)) problems.push(at(['services', name, 'build'], `build context ${base.build.context} has no files in the repo`));
+      if (filesUnder(input.files, base.build.context).length === 0) problems.push(at(['services', name, 'build'], `build context ${base.build.context} has no files in the repo`));
       image = `autoinfra/${input.env}-${name}:${buildHash(input.files, base.build.context, base.build).slice(0, 12)}`;
     }
     const spec: Omit<ServiceSpec, 'hash'> = {
       ...base, image: image ?? '', environment, secretEnvironment: [...secretNames].sort(),
       x: resolveExtension(svc, topX, policy.defaults),
     };
+    attachRepoTrees(spec, input.files, repoTrees, (i, reason) => problems.push(at(['services', name, 'volumes', i], reason)));
     services[name] = { ...spec, hash: serviceHash(spec, secretHashes) };
   }
   if (problems.length) throw new ComposeError(what, problems);
@@ -160,6 +163,7 @@ export async function renderStack(input: RenderInput): Promise<Stack> {
     networks[k] = { name: typeof n.name === 'string' ? n.name : k, external: n.external === true, internal: n.internal === true, labels: (n.labels as Record<string, string>) ?? {} };
   }
   const stack: Stack = { env: input.env, branch: input.branch, commit: input.commit, project: input.env, services, volumes, networks, secrets };
+  if (Object.keys(repoTrees).length) stack.repoTrees = repoTrees;
   if (loaded.warnings.length) stack.warnings = loaded.warnings;
   return stack;
 }
@@ -188,12 +192,6 @@ export function buildContextsOf(input: Pick<RenderInput, 'files' | 'branch' | 'e
   }
 }
 
-function hasFilesUnder(files: Map<string, Uint8Array>, dir: string): boolean {
-  const prefix = dir.replace(/\/$/, '') + '/';
-  for (const p of files.keys()) if (p.startsWith(prefix)) return true;
-  return false;
-}
-
 /** The stack as safe-to-print data: secret values replaced by their hashes. */
 export function redactStack(stack: Stack): unknown {
   const services: Record<string, unknown> = {};
@@ -206,5 +204,7 @@ export function redactStack(stack: Stack): unknown {
   for (const [k, s] of Object.entries(stack.secrets)) secrets[k] = { name: s.name, hash: s.hash, bytes: s.content.length };
   // Registry credentials: which registries have them, never what they are.
   const registries = stack.registries ? Object.fromEntries(Object.entries(stack.registries).map(([host, c]) => [host, { username: c.username, password: '<secret>' }])) : undefined;
-  return { ...stack, services, secrets, ...(registries ? { registries } : {}) };
+  // Repo files mounted into containers: which, not their bytes.
+  const repoTrees = stack.repoTrees ? Object.fromEntries(Object.entries(stack.repoTrees).map(([h, t]) => [h, { source: t.source, kind: t.kind, files: Object.keys(t.files).length }])) : undefined;
+  return { ...stack, services, secrets, ...(registries ? { registries } : {}), ...(repoTrees ? { repoTrees } : {}) };
 }

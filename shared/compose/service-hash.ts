@@ -1,7 +1,7 @@
 // The content hash of a service: sha256 over its canonical (RFC 8785) definition, the image
 // reference, and the hashes of the secrets it uses. Secret values enter only as their hashes, so
 // the hash is safe to show, and a secret change redeploys exactly the services that use it.
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { ServiceSpec } from '../stack/model.js';
 
@@ -23,14 +23,23 @@ export function serviceHash(spec: Omit<ServiceSpec, 'hash'>, secretHashes: Recor
 /** Hash of a build: every file under the context (path relative to it + bytes) and the build options. */
 export function buildHash(files: Map<string, Uint8Array>, context: string, options: unknown): string {
   const h = createHash('sha256');
-  const prefix = context === '.' || context === '' ? '' : context.replace(/\/$/, '') + '/';
-  const paths = [...files.keys()].filter((p) => p.startsWith(prefix)).sort();
-  for (const p of paths) {
-    const rel = p.slice(prefix.length);
-    const bytes = files.get(p) as Uint8Array;
-    h.update(`${rel}\0${bytes.length}\0`);
-    h.update(bytes);
-  }
+  hashFilesUnder(h, files, context);
   h.update(canonicalize(options) ?? '');
   return h.digest('hex');
+}
+
+/** Repo paths under `dir` (repo-relative, `.` or '' = the root), sorted. */
+export function filesUnder(files: Map<string, Uint8Array>, dir: string): string[] {
+  const prefix = dir === '.' || dir === '' ? '' : dir.replace(/\/$/, '') + '/';
+  return [...files.keys()].filter((p) => p.startsWith(prefix)).sort();
+}
+
+/** Feeds every file under `dir` (path relative to it, length, bytes) into `h`. */
+export function hashFilesUnder(h: Hash, files: Map<string, Uint8Array>, dir: string): void {
+  const prefix = dir === '.' || dir === '' ? '' : dir.replace(/\/$/, '') + '/';
+  for (const p of filesUnder(files, dir)) {
+    const bytes = files.get(p) as Uint8Array;
+    h.update(`${p.slice(prefix.length)}\0${bytes.length}\0`);
+    h.update(bytes);
+  }
 }

@@ -57,6 +57,19 @@ export interface VolumeMount {
   source?: string;
   target: string;
   read_only?: boolean;
+  /** For a bind of a repo path: the hash of that path's files at the commit (key in `Stack.repoTrees`). */
+  repoTree?: string;
+}
+
+/** A repo path's files at one commit, bind-mounted read-only from a copy the agent places on the host. */
+export interface RepoTree {
+  /** Repo path as mounted (`infra/conf`). */
+  source: string;
+  kind: 'file' | 'dir';
+  /** Path relative to `source` → bytes ('' for a single file). */
+  files: Record<string, Uint8Array>;
+  /** sha256 over kind, relative paths and bytes. */
+  hash: string;
 }
 
 export interface SecretMount {
@@ -133,6 +146,8 @@ export interface Stack {
   volumes: Record<string, VolumeSpec>;
   networks: Record<string, NetworkSpec>;
   secrets: Record<string, SecretSpec>;
+  /** Repo paths bind-mounted by services, by content hash (absent when none). */
+  repoTrees?: Record<string, RepoTree>;
   /** Registry host → credentials from the repo's encrypted infra/secrets/registries.* (in memory only). */
   registries?: Record<string, { username: string; password: string }>;
   /** Non-fatal notes from rendering (e.g. `The "X" variable is not set. Defaulting to a blank string.`); never secret values. */

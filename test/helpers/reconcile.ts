@@ -7,6 +7,7 @@ import type { ExecutorOptions } from '../../agent/deploy/options.js';
 import { Executor } from '../../agent/executor/executor.js';
 import { environmentFor, type Environment } from '../../agent/environment.js';
 import { MemoryEvents } from '../../agent/events.js';
+import { RepoFiles } from '../../agent/executor/repo-files.js';
 import { SecretFiles } from '../../agent/executor/secret-files.js';
 import { silentLogger } from '../../agent/logger.js';
 import { RouteBook, type EdgeControl } from '../../agent/routing.js';
@@ -43,7 +44,7 @@ export async function reconcileFixture(name: string, options: Partial<ExecutorOp
   const store = new StateStore(stateDir);
   const logger = silentLogger();
   const routes = new RouteBook(edge, logger);
-  const make = () => new Executor({ runtime, routes, events, store, clock: systemClock, logger, host: 'test-host', secretFiles: new SecretFiles(path.join(stateDir, 'run-secrets'), logger), options: { watchMs: 0, ...options } });
+  const make = () => new Executor({ runtime, routes, events, store, clock: systemClock, logger, host: 'test-host', secretFiles: new SecretFiles(path.join(stateDir, 'run-secrets'), logger), repoFiles: new RepoFiles(path.join(stateDir, 'repo-files')), options: { watchMs: 0, ...options } });
   const fx: ReconcileFixture = {
     scope, stateDir, runtime, edge: edge as MemoryEdge, events, store, routes,
     env: testEnvironment('production'),

@@ -72,6 +72,32 @@ t.test('missing image fails pre-flight and touches nothing', async (t) => {
   t.same(await fx.get('production/web'), { status: 200, body: 'v1\n' });
 });
 
+t.test('repo paths are mounted read-only from the commit\'s files, and a changed file redeploys', async (t) => {
+  const fx = await reconcileFixture('repo-binds');
+  t.teardown(() => fx.cleanup());
+  const { renderStack } = await import('../../../shared/compose/render.js');
+  const { APP_IMAGE } = await import('../../helpers/images.js');
+  const enc = (s: string) => new TextEncoder().encode(s);
+  const compose = `services:\n  web:\n    image: ${APP_IMAGE}\n    pull_policy: never\n    volumes: [./conf:/etc/app, ./motd:/etc/motd]\n`;
+  const render = (commit: string, ini: string) => renderStack({
+    files: new Map([['infra/docker-compose.yml', enc(compose)], ['infra/conf/app.ini', enc(ini)], ['infra/motd', enc('hello')]]),
+    branch: 'production', env: 'production', commit, host: 'test-host',
+  });
+  const one = await render('c'.repeat(40), 'a=1');
+  t.equal((await fx.executor.deploy(fx.env, one)).result, 'live');
+  const running = async () => (await fx.runtime.list()).find((c) => c.labels['autoinfra.service'] === 'web' && c.state === 'running')!;
+  const c1 = await running();
+  t.equal((await fx.runtime.exec(c1.id, ['cat', '/etc/app/app.ini'], 5000)).output, 'a=1');
+  t.equal((await fx.runtime.exec(c1.id, ['cat', '/etc/motd'], 5000)).output, 'hello', 'a single file is mounted as a file');
+  const write = await fx.runtime.exec(c1.id, ['sh', '-c', 'echo x > /etc/app/app.ini'], 5000);
+  t.not(write.exitCode, 0, 'the container cannot write the repo files');
+
+  const two = await render('d'.repeat(40), 'a=2');
+  t.not(two.services.web.hash, one.services.web.hash);
+  t.equal((await fx.executor.deploy(fx.env, two)).result, 'live');
+  t.equal((await fx.runtime.exec((await running()).id, ['cat', '/etc/app/app.ini'], 5000)).output, 'a=2', 'the new commit\'s file');
+});
+
 t.test('compose secrets are mounted read-only from files of mode 0400, and pruned when unused', async (t) => {
   const fx = await reconcileFixture('secrets');
   t.teardown(() => fx.cleanup());
