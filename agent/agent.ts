@@ -28,7 +28,7 @@ import type { Runtime } from './runtime/types.js';
 import type { GitSource, SourceEvent } from './source/git-source.js';
 import { gitSourceFor } from './source/configured.js';
 import { Credentials } from './source/credentials.js';
-import { GitHttp } from './source/git-http.js';
+import { GitHttp } from './git/http-transport.js';
 import { isFailed } from './state/env-state.js';
 import { StateStore } from './state/store.js';
 import { renderAt, type RenderContext } from './render.js';

@@ -28,18 +28,18 @@ export class RouteBook {
     // production's host by claiming another prefix. Within one environment, prefixes share a host.
     // (Master takes a copy of production's traffic through mirroring, not by routing its host.)
     const envs = [...this.byEnv.values()].sort((a, b) => byRank(a.env, b.env));
-    const owner = new Map<string, string>();
+    const owner = new Map<string, { env: string; route: string }>();
     const routes: Route[] = [];
     for (const { env, routes: own } of envs) {
-      const mine = new Set<string>();
+      const mine = new Map<string, string>();
       for (const r of own) {
-        const hosts = r.hosts.filter((h) => { const o = owner.get(h.toLowerCase()); return o === undefined || o === env.name; });
+        const hosts = r.hosts.filter((h) => { const o = owner.get(h.toLowerCase()); return o === undefined || o.env === env.name; });
         const taken = r.hosts.filter((h) => !hosts.includes(h));
-        if (taken.length) this.warnOnce(`${r.id}: ${taken.join(', ')} routed by ${owner.get(taken[0].toLowerCase())}; not routed to ${env.name}`);
-        for (const h of hosts) mine.add(h.toLowerCase());
+        if (taken.length) this.warnOnce(`${r.id}: ${taken.join(', ')} already routed to ${owner.get(taken[0].toLowerCase())!.route}; not routed to ${env.name}`);
+        for (const h of hosts) if (!mine.has(h.toLowerCase())) mine.set(h.toLowerCase(), r.id);
         if (hosts.length) routes.push(hosts.length === r.hosts.length ? r : { ...r, hosts });
       }
-      for (const h of mine) owner.set(h, env.name);
+      for (const [h, route] of mine) owner.set(h, { env: env.name, route });
     }
     return { version: this.version, routes };
   }

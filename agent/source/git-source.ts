@@ -12,7 +12,7 @@ import { repoUrlProblem } from '../config/load.js';
 import { backoffDelay, jittered } from './backoff.js';
 import { Credentials, type AuthFiles } from './credentials.js';
 import { SourceAuthError, SourceFetchError, SourceUnreachableError, SourceUrlError, SourceStoreError } from './errors.js';
-import { GitHttp } from './git-http.js';
+import { GitHttp } from '../git/http-transport.js';
 import { headsFilePath, loadHeads, saveHeads } from './heads-file.js';
 import { ObjectStore, type AdvertisedRef } from './object-store.js';
 import { refForBranch, trackedBranch, trackedRefs, type TrackedRef, type TrackingRules } from './tracked-refs.js';
