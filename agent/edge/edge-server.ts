@@ -99,8 +99,13 @@ export class EdgeServer {
     server.on('request', (req, res) => this.#proxy.handle(req, res, proto));
     server.on('upgrade', (req, socket, head) => this.#proxy.upgrade(req, socket, head, proto));
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      // Malformed HTTP from the client: counted as the edge's own answer, never as a route's.
+      const own = this.#stats.stats.edgeAnswers;
+      const [status, reason] = err.code === 'HPE_HEADER_OVERFLOW' ? ['431 Request Header Fields Too Large', 'tooLarge'] as const
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? ['408 Request Timeout', 'requestTimeout'] as const
+        : ['400 Bad Request', 'badRequest'] as const;
       if (!socket.writable) { socket.destroy(); return; }
-      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      own[reason]++;
       socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     });
     await listen(server, spec);

@@ -7,7 +7,6 @@ import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../logger.js';
 import type { EdgeOptions } from './options.js';
-import type { Route } from '../../shared/routes/route-table.js';
 import type { RouteLookup } from './routes.js';
 import { observe, statusClass, type StatsRecorder, type TrafficCounts } from './stats.js';
 import type { UpstreamPools } from './upstream-pools.js';
@@ -26,6 +25,7 @@ export interface ProxyDeps {
 
 /** Small, clear bodies for the answers the edge gives itself. */
 const EDGE_ANSWERS: Record<number, string> = {
+  400: 'autoinfra edge: bad request\n',
   404: 'autoinfra edge: no route for this host\n',
   502: 'autoinfra edge: the upstream did not answer (bad gateway)\n',
   503: 'autoinfra edge: the upstream is overloaded, try again shortly\n',
@@ -39,9 +39,12 @@ export function sendEdgeAnswer(res: ServerResponse, status: number): void {
   res.end(body);
 }
 
-type ErrorKind = 'connect' | 'timeout' | 'other';
+type ErrorKind = 'connect' | 'timeout' | 'other' | 'request';
 function errorKind(err: Error): ErrorKind {
   const code = (err as { code?: string }).code ?? '';
+  // undici refused the request before sending anything (a header it cannot forward, a body shorter
+  // than its Content-Length): the client's request is at fault, not the upstream.
+  if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH') return 'request';
   if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENOTFOUND' || code === 'EADDRNOTAVAIL') return 'connect';
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT') return 'timeout';
   return 'other';
@@ -60,8 +63,17 @@ export class Proxy {
 
   handle(req: IncomingMessage, res: ServerResponse, proto: 'http' | 'https'): void {
     const d = this.#d;
-    const route = d.lookup().match(req.headers.host, req.url ?? '/');
     if (this.stopping) res.shouldKeepAlive = false;
+    const refused = refusal(req);
+    if (refused) {
+      req.resume();
+      if (refused === 'options') { d.stats.stats.edgeAnswers.options++; answerOptions(res); return; }
+      d.stats.stats.edgeAnswers.badRequest++;
+      res.shouldKeepAlive = false;
+      sendEdgeAnswer(res, 400);
+      return;
+    }
+    const route = d.lookup().match(req.headers.host, req.url ?? '/');
     if (!route) {
       d.stats.stats.unrouted++;
       req.resume();
@@ -73,6 +85,7 @@ export class Proxy {
     if (up.inFlight >= d.options.maxInFlightPerUpstream) {
       req.resume();
       countAnswer(rc, up, 503, 0);
+      rc.edgeAnswers.overloaded++; up.edgeAnswers.overloaded++;
       sendEdgeAnswer(res, 503);
       return;
     }
@@ -92,7 +105,7 @@ export class Proxy {
         if (m.tee) { body = req.pipe(m.tee); req.once('error', (e) => m.tee?.destroy(e)); }
       }
     }
-    const exchange = new Exchange(this, route, rc, up, res, ticket, d.now);
+    const exchange = new Exchange(this, req, rc, up, res, ticket, d.now);
     try {
       d.pools.get(route.upstream).dispatch({ path, method: method as Dispatcher.HttpMethod, headers, body }, exchange);
     } catch (e) {
@@ -103,8 +116,13 @@ export class Proxy {
   /** WebSocket and other upgrades: a byte tunnel to the upstream after forwarding the handshake. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, proto: 'http' | 'https'): void {
     const d = this.#d;
-    const route = d.lookup().match(req.headers.host, req.url ?? '/');
     socket.on('error', () => socket.destroy());
+    if (refusal(req)) {
+      d.stats.stats.edgeAnswers.badRequest++;
+      rawAnswer(socket, 400);
+      return;
+    }
+    const route = d.lookup().match(req.headers.host, req.url ?? '/');
     if (!route) {
       d.stats.stats.unrouted++;
       rawAnswer(socket, 404);
@@ -142,8 +160,10 @@ export class Proxy {
     const failed = (kind: ErrorKind): void => {
       if (closed) return;
       if (upstream.connecting || upstream.bytesRead === 0) {
-        rc.upstreamErrors[kind]++; up.upstreamErrors[kind]++;
+        const k = kind === 'request' ? 'other' : kind;
+        rc.upstreamErrors[k]++; up.upstreamErrors[k]++;
         rc.status['5xx']++; up.status['5xx']++;
+        rc.edgeAnswers.upstreamFailed++; up.edgeAnswers.upstreamFailed++;
         rawAnswer(socket, kind === 'timeout' ? 504 : 502);
       }
       close();
@@ -158,6 +178,25 @@ export class Proxy {
   started(): void { this.inFlight++; }
 }
 
+/**
+ * Requests the edge answers itself before routing: 'options' for `OPTIONS *` (a question about the
+ * edge, not about any site), 'bad' for a request whose routing would be ambiguous — two Host
+ * headers (which one routes and which one the upstream trusts?) — or whose target is not a path.
+ */
+function refusal(req: IncomingMessage): 'options' | 'bad' | undefined {
+  let hosts = 0;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 4 && raw[i].toLowerCase() === 'host') hosts++;
+  if (hosts > 1) return 'bad';
+  if (req.url === '*') return req.method === 'OPTIONS' ? 'options' : 'bad';
+  return undefined;
+}
+
+function answerOptions(res: ServerResponse): void {
+  res.writeHead(200, { allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS', 'content-length': 0, 'cache-control': 'no-store' });
+  res.end();
+}
+
 function countAnswer(rc: TrafficCounts, up: TrafficCounts, status: number, ms: number): void {
   const c = statusClass(status);
   rc.requests++; up.requests++;
@@ -165,9 +204,11 @@ function countAnswer(rc: TrafficCounts, up: TrafficCounts, status: number, ms: n
   observe(rc.latency, ms); observe(up.latency, ms);
 }
 
+const RAW_REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+
 function rawAnswer(socket: Duplex, status: number): void {
   const body = EDGE_ANSWERS[status] ?? '';
-  const reason = status === 404 ? 'Not Found' : status === 504 ? 'Gateway Timeout' : 'Bad Gateway';
+  const reason = RAW_REASONS[status] ?? 'Bad Gateway';
   socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 
@@ -180,6 +221,9 @@ export function splitAddress(address: string): [string, number] {
 /** One request's journey through undici (legacy handler callbacks: undici's native, cheapest path). */
 class Exchange implements Dispatcher.DispatchHandler {
   readonly #proxy: Proxy;
+  readonly #req: IncomingMessage;
+  /** Set when the client's request stream failed (malformed chunked body, connection lost mid-body). */
+  #clientBroke = false;
   readonly #route: TrafficCounts;
   readonly #up: TrafficCounts;
   readonly #res: ServerResponse;
@@ -190,8 +234,12 @@ class Exchange implements Dispatcher.DispatchHandler {
   #done = false;
   #status = 0;
 
-  constructor(proxy: Proxy, _route: Route, rc: TrafficCounts, up: TrafficCounts, res: ServerResponse, ticket: MirrorTicket | undefined, now: () => number) {
+  constructor(proxy: Proxy, req: IncomingMessage, rc: TrafficCounts, up: TrafficCounts, res: ServerResponse, ticket: MirrorTicket | undefined, now: () => number) {
     this.#proxy = proxy;
+    this.#req = req;
+    // Registered before undici sees the body, so the flag is set by the time undici reports the
+    // body's error to onError: that error is then the client's, not the upstream's.
+    req.once('error', () => { this.#clientBroke = true; });
     this.#route = rc;
     this.#up = up;
     this.#res = res;
@@ -225,11 +273,25 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onError(err: Error): void {
     if (this.#done) return;
+    if (this.#clientBroke || (this.#req.destroyed && !this.#req.complete)) {
+      // The client broke its request (Node's parser has answered 400 or the connection is gone).
+      this.#res.destroy();
+      this.#end(499);
+      return;
+    }
     const kind = errorKind(err);
-    const status = kind === 'timeout' ? 504 : 502;
+    if (kind === 'request') {
+      this.#route.edgeAnswers.badRequest++; this.#up.edgeAnswers.badRequest++;
+      this.#res.shouldKeepAlive = false;
+      sendEdgeAnswer(this.#res, 400);
+      this.#end(400);
+      return;
+    }
     this.#route.upstreamErrors[kind]++;
     this.#up.upstreamErrors[kind]++;
     if (this.#res.headersSent) { this.#res.destroy(err); this.#end(this.#status); return; }
+    const status = kind === 'timeout' ? 504 : 502;
+    this.#route.edgeAnswers.upstreamFailed++; this.#up.edgeAnswers.upstreamFailed++;
     this.#ticket?.production(status);
     sendEdgeAnswer(this.#res, status);
     this.#end(status);
@@ -241,9 +303,10 @@ class Exchange implements Dispatcher.DispatchHandler {
     const ms = this.#now() - this.#started;
     this.#route.inFlight--; this.#up.inFlight--;
     this.#proxy.finished();
-    // 499 (client closed before an answer) is not the upstream's doing: counted as a request only.
+    // 499 (client closed or broke its request before an answer) is not the upstream's doing.
     this.#route.requests++; this.#up.requests++;
-    if (status !== 499 && status !== 0) { const c = statusClass(status); this.#route.status[c]++; this.#up.status[c]++; }
+    if (status === 499) { this.#route.clientAborted++; this.#up.clientAborted++; }
+    else if (status !== 0) { const c = statusClass(status); this.#route.status[c]++; this.#up.status[c]++; }
     observe(this.#route.latency, ms); observe(this.#up.latency, ms);
   }
 }
