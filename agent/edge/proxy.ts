@@ -12,6 +12,7 @@ import { observe, statusClass, type StatsRecorder, type TrafficCounts } from './
 import type { UpstreamPools } from './upstream-pools.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './hop-headers.js';
 import type { Mirror, MirrorTicket } from './mirror.js';
+import { parseRequestTarget } from './request-target.js';
 
 export interface ProxyDeps {
   options: EdgeOptions;
@@ -64,16 +65,16 @@ export class Proxy {
   handle(req: IncomingMessage, res: ServerResponse, proto: 'http' | 'https'): void {
     const d = this.#d;
     if (this.stopping) res.shouldKeepAlive = false;
-    const refused = refusal(req);
-    if (refused) {
+    const target = admit(req);
+    if (target.kind !== 'route') {
       req.resume();
-      if (refused === 'options') { d.stats.stats.edgeAnswers.options++; answerOptions(res); return; }
+      if (target.kind === 'options') { d.stats.stats.edgeAnswers.options++; answerOptions(res); return; }
       d.stats.stats.edgeAnswers.badRequest++;
       res.shouldKeepAlive = false;
       sendEdgeAnswer(res, 400);
       return;
     }
-    const route = d.lookup().match(req.headers.host, req.url ?? '/');
+    const route = d.lookup().match(target.host, target.path);
     if (!route) {
       d.stats.stats.unrouted++;
       req.resume();
@@ -89,9 +90,9 @@ export class Proxy {
       sendEdgeAnswer(res, 503);
       return;
     }
-    const headers = upstreamRequestHeaders(req.rawHeaders, { remoteAddress: req.socket.remoteAddress ?? '', proto, host: req.headers.host });
+    const headers = forwardHeaders(req, target, proto, false);
     const method = req.method ?? 'GET';
-    const path = req.url ?? '/';
+    const path = target.target;
     const cl = req.headers['content-length'];
     const contentLength = cl === undefined ? undefined : Number(cl);
     const hasBody = req.headers['transfer-encoding'] !== undefined || (contentLength !== undefined && contentLength > 0);
@@ -117,12 +118,13 @@ export class Proxy {
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, proto: 'http' | 'https'): void {
     const d = this.#d;
     socket.on('error', () => socket.destroy());
-    if (refusal(req)) {
+    const target = admit(req);
+    if (target.kind !== 'route') {
       d.stats.stats.edgeAnswers.badRequest++;
       rawAnswer(socket, 400);
       return;
     }
-    const route = d.lookup().match(req.headers.host, req.url ?? '/');
+    const route = d.lookup().match(target.host, target.path);
     if (!route) {
       d.stats.stats.unrouted++;
       rawAnswer(socket, 404);
@@ -131,8 +133,8 @@ export class Proxy {
     const up = d.stats.upstream(route.upstream);
     const rc = d.stats.route(route.id);
     const [host, port] = splitAddress(route.upstream);
-    const headers = upstreamRequestHeaders(req.rawHeaders, { remoteAddress: req.socket.remoteAddress ?? '', proto, host: req.headers.host }, true);
-    let lines = `${req.method} ${req.url} HTTP/1.1\r\n`;
+    const headers = forwardHeaders(req, target, proto, true);
+    let lines = `${req.method} ${target.target} HTTP/1.1\r\n`;
     for (let i = 0; i < headers.length; i += 2) lines += `${headers[i]}: ${headers[i + 1]}\r\n`;
     const started = d.now();
     rc.requests++; up.requests++;
@@ -178,18 +180,30 @@ export class Proxy {
   started(): void { this.inFlight++; }
 }
 
+type Admission = { kind: 'refuse' } | { kind: 'options' } | { kind: 'route'; host: string | undefined; path: string; target: string; hostMissing: boolean };
+
 /**
- * Requests the edge answers itself before routing: 'options' for `OPTIONS *` (a question about the
- * edge, not about any site), 'bad' for a request whose routing would be ambiguous — two Host
- * headers (which one routes and which one the upstream trusts?) — or whose target is not a path.
+ * What the edge does with a request before routing: answer `OPTIONS *` itself (a question about the
+ * edge, not about any site); refuse (400) a request whose routing would be ambiguous — two Host
+ * headers (which one routes, and which one does the upstream trust?) — or whose target
+ * request-target.ts refuses; else route by the normalised path and the target's authority.
  */
-function refusal(req: IncomingMessage): 'options' | 'bad' | undefined {
+function admit(req: IncomingMessage): Admission {
   let hosts = 0;
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 4 && raw[i].toLowerCase() === 'host') hosts++;
-  if (hosts > 1) return 'bad';
-  if (req.url === '*') return req.method === 'OPTIONS' ? 'options' : 'bad';
-  return undefined;
+  if (hosts > 1) return { kind: 'refuse' };
+  const t = parseRequestTarget(req.method ?? 'GET', req.url ?? '/', req.headers.host);
+  if (!t.ok) return { kind: 'refuse' };
+  if (t.form === 'asterisk') return { kind: 'options' };
+  return { kind: 'route', host: t.host, path: t.path, target: t.target, hostMissing: hosts === 0 && t.host !== undefined };
+}
+
+function forwardHeaders(req: IncomingMessage, target: Extract<Admission, { kind: 'route' }>, proto: 'http' | 'https', upgrade: boolean): string[] {
+  const headers = upstreamRequestHeaders(req.rawHeaders, { remoteAddress: req.socket.remoteAddress ?? '', proto, host: target.host }, upgrade);
+  // An HTTP/1.0 absolute-form request without Host: the upstream learns the host it was routed by.
+  if (target.hostMissing && target.host !== undefined) headers.unshift('host', target.host);
+  return headers;
 }
 
 function answerOptions(res: ServerResponse): void {

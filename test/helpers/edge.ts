@@ -23,7 +23,7 @@ export interface TestUpstream {
 
 /**
  * An upstream answering its `name`: `/` → name, `/slow?ms=N`, `/status/N`, `/upload` (counts and
- * discards the body → {name, bytes}), `/echo` (headers as JSON); WebSocket upgrades get a text
+ * discards the body → {name, bytes}), `…/echo` (method, target and headers as JSON); WebSocket upgrades get a text
  * frame `<name>:hello` and every text frame they send echoed back as `<name>:<text>`.
  */
 export async function startUpstream(name: string, port = 0): Promise<TestUpstream> {
@@ -40,7 +40,7 @@ export async function startUpstream(name: string, port = 0): Promise<TestUpstrea
       return;
     }
     req.resume();
-    if (url.pathname === '/echo') return send(200, JSON.stringify({ name, method: req.method, headers: req.headers }));
+    if (url.pathname.endsWith('/echo')) return send(200, JSON.stringify({ name, method: req.method, path: req.url, headers: req.headers }));
     const status = /^\/status\/(\d{3})$/.exec(url.pathname);
     if (status) return send(Number(status[1]), `${name} ${status[1]}`);
     if (url.pathname === '/slow') { const t = setTimeout(() => send(200, name), Number(url.searchParams.get('ms') ?? 500)); res.on('close', () => clearTimeout(t)); return; }

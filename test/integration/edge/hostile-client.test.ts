@@ -90,3 +90,35 @@ t.test('headers: duplicate Host is answered 400, on plain and upgrade requests, 
   t.equal(rawStatus(await rawRequest(port, 'GET /ws HTTP/1.1\r\nHost: web.test\r\nHost: evil.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n')), 400, 'upgrade');
   t.equal(blue.hits, hits, 'the upstream saw none of them');
 });
+
+t.test('paths are normalised before prefix routing, and the upstream gets the normalised path', async (t) => {
+  const api = await startUpstream('api');
+  t.teardown(() => api.close());
+  await client.apply({ version: version++, routes: [
+    { id: 'production/web', hosts: ['web.test'], upstream: blue.address },
+    { id: 'production/api', hosts: ['web.test'], pathPrefix: '/api', upstream: api.address },
+  ] });
+  const via = async (target: string, host = 'web.test'): Promise<string> => {
+    const text = await rawRequest(port, `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+    const status = rawStatus(text);
+    if (status !== 200) return String(status);
+    const body = text.slice(text.indexOf('\r\n\r\n') + 4);
+    const m = /"name":"(\w+)"/.exec(body);
+    return m ? `${m[1]} ${(/"path":"([^"]*)"/.exec(body) ?? [])[1]}` : body;
+  };
+  t.equal(await via('/api/echo'), 'api /api/echo');
+  t.equal(await via('/%61pi/echo'), 'api /api/echo', 'an escaped prefix routes as the prefix');
+  t.equal(await via('//api/echo'), 'api /api/echo', 'merged slashes');
+  t.equal(await via('/api/../echo'), 'blue /echo', '/api/.. leaves the api route');
+  t.equal(await via('/api/%2e%2e/echo'), 'blue /echo', 'escaped dots too');
+  t.equal(await via('/x/../api/echo'), 'api /api/echo');
+  t.equal(await via('/api/..%2Fecho'), '400', 'an encoded slash is refused');
+  t.equal(await via('/api/%00'), '400');
+  t.equal(await via('/api\\..\\echo'), '400');
+  t.equal(await via('/../echo'), '400', 'above the root');
+  t.equal(await via('http://web.test/api/echo'), 'api /api/echo', 'absolute-form, agreeing with Host');
+  t.equal(await via('http://web.test/api/echo', 'evil.test'), '400', 'absolute-form disagreeing with Host');
+  const http10 = await rawRequest(port, 'GET http://web.test/%61pi/echo HTTP/1.0\r\n\r\n');
+  t.match(http10, /"name":"api"/, 'HTTP/1.0 without Host: routed by the authority');
+  t.match(http10, /"host":"web.test"/, 'and the upstream is told the host');
+});
