@@ -2,7 +2,6 @@
 // connection, so keep-alive clients follow a switch at once — and streamed to the upstream's
 // keep-alive pool with undici's low-level dispatch. Bodies stream both ways with backpressure.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../logger.js';
@@ -13,6 +12,10 @@ import type { UpstreamPools } from './upstream-pools.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './hop-headers.js';
 import type { Mirror, MirrorTicket } from './mirror.js';
 import { parseRequestTarget } from './request-target.js';
+import { rawAnswer, sendEdgeAnswer, TUNNEL_LIMIT_ANSWER } from './edge-answers.js';
+import { errorKind } from './upstream-error.js';
+import { TunnelSlots } from './tunnels.js';
+import { UpgradeExchange } from './upgrade.js';
 
 export interface ProxyDeps {
   options: EdgeOptions;
@@ -24,33 +27,6 @@ export interface ProxyDeps {
   now: () => number;
 }
 
-/** Small, clear bodies for the answers the edge gives itself. */
-const EDGE_ANSWERS: Record<number, string> = {
-  400: 'autoinfra edge: bad request\n',
-  404: 'autoinfra edge: no route for this host\n',
-  502: 'autoinfra edge: the upstream did not answer (bad gateway)\n',
-  503: 'autoinfra edge: the upstream is overloaded, try again shortly\n',
-  504: 'autoinfra edge: the upstream did not answer in time (gateway timeout)\n',
-};
-
-export function sendEdgeAnswer(res: ServerResponse, status: number): void {
-  const body = EDGE_ANSWERS[status] ?? `autoinfra edge: ${status}\n`;
-  if (res.headersSent) { res.destroy(); return; }
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
-  res.end(body);
-}
-
-type ErrorKind = 'connect' | 'timeout' | 'other' | 'request';
-function errorKind(err: Error): ErrorKind {
-  const code = (err as { code?: string }).code ?? '';
-  // undici refused the request before sending anything (a header it cannot forward, a body shorter
-  // than its Content-Length): the client's request is at fault, not the upstream.
-  if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH') return 'request';
-  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENOTFOUND' || code === 'EADDRNOTAVAIL') return 'connect';
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT') return 'timeout';
-  return 'other';
-}
-
 export class Proxy {
   readonly #d: ProxyDeps;
   /** Requests in flight in this process (for the graceful stop). */
@@ -60,7 +36,12 @@ export class Proxy {
   /** Open upgraded connections (client side), closed at the end of a graceful stop. */
   readonly tunnels = new Set<Duplex>();
 
-  constructor(deps: ProxyDeps) { this.#d = deps; }
+  readonly #tunnelSlots: TunnelSlots;
+
+  constructor(deps: ProxyDeps) {
+    this.#d = deps;
+    this.#tunnelSlots = new TunnelSlots(deps.options, deps.stats.stats.tunnels);
+  }
 
   handle(req: IncomingMessage, res: ServerResponse, proto: 'http' | 'https'): void {
     const d = this.#d;
@@ -114,7 +95,7 @@ export class Proxy {
     }
   }
 
-  /** WebSocket and other upgrades: a byte tunnel to the upstream after forwarding the handshake. */
+  /** WebSocket and other upgrades: the handshake is forwarded; a byte tunnel only after the upstream's 101 (upgrade.ts). */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, proto: 'http' | 'https'): void {
     const d = this.#d;
     socket.on('error', () => socket.destroy());
@@ -132,48 +113,21 @@ export class Proxy {
     }
     const up = d.stats.upstream(route.upstream);
     const rc = d.stats.route(route.id);
-    const [host, port] = splitAddress(route.upstream);
-    const headers = forwardHeaders(req, target, proto, true);
-    let lines = `${req.method} ${target.target} HTTP/1.1\r\n`;
-    for (let i = 0; i < headers.length; i += 2) lines += `${headers[i]}: ${headers[i + 1]}\r\n`;
-    const started = d.now();
-    rc.requests++; up.requests++;
-    rc.tunnels++; up.tunnels++;
-    let closed = false;
-    this.tunnels.add(socket);
-    const upstream = net.connect({ host, port, timeout: d.options.upstreamConnectTimeoutMs });
-    const close = (): void => {
-      if (closed) return;
-      closed = true;
-      this.tunnels.delete(socket);
-      rc.tunnels--; up.tunnels--;
-      upstream.destroy();
-      socket.destroy();
-    };
-    upstream.once('connect', () => {
-      upstream.setTimeout(0);
-      observe(rc.latency, d.now() - started); observe(up.latency, d.now() - started);
-      rc.status['1xx']++; up.status['1xx']++;
-      upstream.write(lines + '\r\n');
-      if (head.length) upstream.write(head);
-      socket.pipe(upstream);
-      upstream.pipe(socket);
-    });
-    const failed = (kind: ErrorKind): void => {
-      if (closed) return;
-      if (upstream.connecting || upstream.bytesRead === 0) {
-        const k = kind === 'request' ? 'other' : kind;
-        rc.upstreamErrors[k]++; up.upstreamErrors[k]++;
-        rc.status['5xx']++; up.status['5xx']++;
-        rc.edgeAnswers.upstreamFailed++; up.edgeAnswers.upstreamFailed++;
-        rawAnswer(socket, kind === 'timeout' ? 504 : 502);
-      }
-      close();
-    };
-    upstream.once('timeout', () => failed('timeout'));
-    upstream.once('error', (e) => failed(errorKind(e)));
-    upstream.once('close', close);
-    socket.once('close', close);
+    const slot = this.#tunnelSlots.take(req.socket.remoteAddress ?? '');
+    if (!slot) {
+      countAnswer(rc, up, 503, 0);
+      rc.edgeAnswers.tunnelLimit++; up.edgeAnswers.tunnelLimit++;
+      rawAnswer(socket, 503, TUNNEL_LIMIT_ANSWER);
+      return;
+    }
+    // Connection and Upgrade are hop-by-hop: undici writes its own from `upgrade`.
+    const headers = forwardHeaders(req, target, proto, false);
+    const exchange = new UpgradeExchange({ socket, head, route: rc, up, slot, idleTimeoutMs: d.options.tunnelIdleTimeoutMs, onIdle: () => this.#tunnelSlots.idleClosed(), open: this.tunnels, now: d.now });
+    try {
+      d.pools.get(route.upstream).dispatch({ path: target.target, method: (req.method ?? 'GET') as Dispatcher.HttpMethod, headers, body: null, upgrade: req.headers.upgrade ?? 'websocket' }, exchange);
+    } catch (e) {
+      exchange.onError(e as Error);
+    }
   }
 
   finished(): void { this.inFlight--; }
@@ -216,20 +170,6 @@ function countAnswer(rc: TrafficCounts, up: TrafficCounts, status: number, ms: n
   rc.requests++; up.requests++;
   rc.status[c]++; up.status[c]++;
   observe(rc.latency, ms); observe(up.latency, ms);
-}
-
-const RAW_REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
-
-function rawAnswer(socket: Duplex, status: number): void {
-  const body = EDGE_ANSWERS[status] ?? '';
-  const reason = RAW_REASONS[status] ?? 'Bad Gateway';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-}
-
-export function splitAddress(address: string): [string, number] {
-  const i = address.lastIndexOf(':');
-  const host = address.slice(0, i);
-  return [host.startsWith('[') ? host.slice(1, -1) : host, Number(address.slice(i + 1))];
 }
 
 /** One request's journey through undici (legacy handler callbacks: undici's native, cheapest path). */

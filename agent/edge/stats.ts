@@ -76,6 +76,8 @@ export interface EdgeStats {
   unrouted: number;
   /** The edge's own answers before routing, by reason. */
   edgeAnswers: GlobalEdgeAnswers;
+  /** Upgraded connections of the whole edge: open now (incl. handshakes in progress), refused over a cap, closed idle. */
+  tunnels: { open: number; refused: number; idleClosed: number };
   routes: Record<string, TrafficCounts>;
   upstreams: Record<string, TrafficCounts>;
   mirror: Record<string, MirrorCounts>;
@@ -107,7 +109,7 @@ export function statusClass(status: number): StatusClass {
   return c <= 1 ? '1xx' : c >= 5 ? '5xx' : CLASSES[c - 1];
 }
 
-export function emptyStats(): EdgeStats { return { version: 0, workers: 1, unrouted: 0, edgeAnswers: globalEdgeAnswers(), routes: {}, upstreams: {}, mirror: {} }; }
+export function emptyStats(): EdgeStats { return { version: 0, workers: 1, unrouted: 0, edgeAnswers: globalEdgeAnswers(), tunnels: { open: 0, refused: 0, idleClosed: 0 }, routes: {}, upstreams: {}, mirror: {} }; }
 
 /** The live counters of one process. */
 export class StatsRecorder {
@@ -157,6 +159,7 @@ export function mergeStats(parts: EdgeStats[]): EdgeStats {
   for (const p of parts) {
     out.unrouted += p.unrouted;
     addCounts(out.edgeAnswers, p.edgeAnswers);
+    addCounts(out.tunnels, p.tunnels);
     for (const [k, v] of Object.entries(p.routes)) addTraffic((out.routes[k] ??= trafficCounts()), v);
     for (const [k, v] of Object.entries(p.upstreams)) addTraffic((out.upstreams[k] ??= trafficCounts()), v);
     for (const [k, v] of Object.entries(p.mirror)) addMirror((out.mirror[k] ??= mirrorCounts()), v);
@@ -176,6 +179,12 @@ export function renderPrometheus(s: EdgeStats): string {
   lines.push(`autoinfra_edge_unrouted_requests_total ${s.unrouted}`);
   family('autoinfra_edge_own_answers_total', 'counter', 'Answers the edge gave itself before routing, by reason.');
   for (const [reason, n] of Object.entries(s.edgeAnswers)) lines.push(`autoinfra_edge_own_answers_total{reason="${reason}"} ${n}`);
+  family('autoinfra_edge_tunnels_open', 'gauge', 'Upgraded connections open (each holds 2 file descriptors).');
+  lines.push(`autoinfra_edge_tunnels_open ${s.tunnels.open}`);
+  family('autoinfra_edge_tunnels_refused_total', 'counter', 'Upgrades refused (503) over the per-edge or per-client tunnel cap.');
+  lines.push(`autoinfra_edge_tunnels_refused_total ${s.tunnels.refused}`);
+  family('autoinfra_edge_tunnels_idle_closed_total', 'counter', 'Tunnels closed after tunnelIdleTimeoutMs without a byte either way.');
+  lines.push(`autoinfra_edge_tunnels_idle_closed_total ${s.tunnels.idleClosed}`);
   for (const [label, map] of [['route', s.routes], ['upstream', s.upstreams]] as const) {
     const n = `autoinfra_edge_${label}`;
     family(`${n}_requests_total`, 'counter', `Requests by ${label} and status class.`);
