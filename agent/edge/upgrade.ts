@@ -34,12 +34,16 @@ export class UpgradeExchange implements Dispatcher.DispatchHandler {
   #answered = false;
   /** The upstream answered 101: the tunnel's own close handler owns the end. */
   #tunnelled = false;
+  /** The handshake no longer counts as in flight. */
+  #settled = false;
   #done = false;
 
   constructor(c: UpgradeContext) {
     this.#c = c;
     this.#started = c.now();
     c.open.add(c.socket);
+    // The handshake is a request in flight until answered, so a drain waits for it (then for the tunnel).
+    c.route.inFlight++; c.up.inFlight++;
     c.socket.once('close', () => {
       if (this.#done || this.#tunnelled) return;
       this.#abort?.(new Error('client closed the connection'));
@@ -132,6 +136,7 @@ export class UpgradeExchange implements Dispatcher.DispatchHandler {
 
   #count(status: number): void {
     const c = this.#c;
+    this.#settle();
     const cls = statusClass(status);
     c.route.requests++; c.up.requests++;
     c.route.status[cls]++; c.up.status[cls]++;
@@ -140,7 +145,14 @@ export class UpgradeExchange implements Dispatcher.DispatchHandler {
   }
 
   /** The attempt or the tunnel is over: give the slot back (once). */
+  #settle(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#c.route.inFlight--; this.#c.up.inFlight--;
+  }
+
   #finish(): void {
+    this.#settle();
     this.#done = true;
     this.#c.slot.release();
     this.#c.open.delete(this.#c.socket);

@@ -123,3 +123,29 @@ t.test('exhaustion: tunnels are capped per client address and per edge (503), co
   a1.sock.destroy(); again.sock.destroy();
   await until('all tunnels closed', () => edge.stats().tunnels.open === 0);
 });
+
+t.test('a handshake waiting for its 101 is in flight: the old colour is not drained under it', async (t) => {
+  let answer: (() => void) | undefined;
+  const slow = http.createServer((_req, res) => res.end());
+  slow.on('upgrade', (_req, socket: net.Socket) => {
+    answer = () => socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nslow:hello');
+    socket.on('error', () => undefined);
+    socket.on('end', () => socket.end());
+  });
+  await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+  const addr = `127.0.0.1:${(slow.address() as AddressInfo).port}`;
+  t.teardown(() => new Promise<void>((r) => { slow.closeAllConnections(); slow.close(() => r()); }));
+  await client.apply({ version: 3, routes: [{ id: 'production/web', hosts: ['web.test'], upstream: addr }] });
+  const c = await connect();
+  c.sock.write(HANDSHAKE('/ws'));
+  await until('the upstream holds the handshake', () => answer !== undefined);
+  t.equal((await client.stats()).upstreams[addr].inFlight, 1, 'counted in flight');
+  t.equal(await client.waitDrained(addr, { timeoutMs: 50 }), false, 'not drained');
+  answer!();
+  await until('101 relayed', () => /slow:hello/.test(c.got()));
+  const s = await client.stats();
+  t.equal(s.upstreams[addr].inFlight, 0);
+  t.equal(s.upstreams[addr].tunnels, 1, 'now a tunnel (still not drained)');
+  c.sock.destroy();
+  t.equal(await client.waitDrained(addr, { timeoutMs: 3000 }), true, 'drained once closed');
+});
