@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 export const EDGE_ANSWERS: Record<number, string> = {
   400: 'autoinfra edge: bad request\n',
   404: 'autoinfra edge: no route for this host\n',
+  501: 'autoinfra edge: CONNECT is not supported (this is no forward proxy)\n',
   502: 'autoinfra edge: the upstream did not answer (bad gateway)\n',
   503: 'autoinfra edge: the upstream is overloaded, try again shortly\n',
   504: 'autoinfra edge: the upstream did not answer in time (gateway timeout)\n',
@@ -21,7 +22,7 @@ export function sendEdgeAnswer(res: ServerResponse, status: number): void {
   res.end(body);
 }
 
-const RAW_REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+const RAW_REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
 
 export function rawAnswer(socket: Duplex, status: number, body = EDGE_ANSWERS[status] ?? ''): void {
   const reason = RAW_REASONS[status] ?? 'Bad Gateway';

@@ -15,6 +15,8 @@ import { StatsRecorder, type EdgeStats } from './stats.js';
 import { UpstreamPools } from './upstream-pools.js';
 import { Mirror } from './mirror.js';
 import { Proxy } from './proxy.js';
+import { rawAnswer } from './edge-answers.js';
+import type { Duplex } from 'node:stream';
 import { inheritedFds, listen, listenSpecs, parseListenAddress, type ListenSpec } from './listeners.js';
 import { startControlServer } from './control-server.js';
 import { EdgeListenError } from './errors.js';
@@ -98,6 +100,12 @@ export class EdgeServer {
     server.keepAliveTimeout = o.idleTimeoutMs;
     server.on('request', (req, res) => this.#proxy.handle(req, res, proto));
     server.on('upgrade', (req, socket, head) => this.#proxy.upgrade(req, socket, head, proto));
+    // CONNECT would make the edge a forward proxy to anywhere: refused (Node would drop it silently).
+    server.on('connect', (_req, socket: Duplex) => {
+      this.#stats.stats.edgeAnswers.badRequest++;
+      socket.on('error', () => socket.destroy());
+      rawAnswer(socket, 501);
+    });
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       // Malformed HTTP from the client: counted as the edge's own answer, never as a route's.
       const own = this.#stats.stats.edgeAnswers;

@@ -122,3 +122,9 @@ t.test('paths are normalised before prefix routing, and the upstream gets the no
   t.match(http10, /"name":"api"/, 'HTTP/1.0 without Host: routed by the authority');
   t.match(http10, /"host":"web.test"/, 'and the upstream is told the host');
 });
+
+t.test('CONNECT is answered 501 by the edge (it is no forward proxy) and counted as its own answer', async (t) => {
+  const before = (await client.stats()).edgeAnswers.badRequest;
+  t.equal(rawStatus(await rawRequest(port, 'CONNECT web.test:443 HTTP/1.1\r\nHost: web.test:443\r\n\r\n')), 501);
+  t.equal((await client.stats()).edgeAnswers.badRequest, before + 1);
+});

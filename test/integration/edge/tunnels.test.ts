@@ -149,3 +149,13 @@ t.test('a handshake waiting for its 101 is in flight: the old colour is not drai
   c.sock.destroy();
   t.equal(await client.waitDrained(addr, { timeoutMs: 3000 }), true, 'drained once closed');
 });
+
+t.test('smuggling: a request pipelined right behind the handshake never reaches an upstream that answers 200', async (t) => {
+  await client.apply({ version: 4, routes: [{ id: 'production/web', hosts: ['web.test'], upstream: plainAddress }] });
+  plainSeen.length = 0;
+  const c = await connect();
+  c.sock.write(HANDSHAKE('/ws') + 'GET /pipelined HTTP/1.1\r\nHost: internal.admin\r\n\r\n');
+  await until('the connection closed, or the pipelined request seen', () => c.isClosed() || plainSeen.some((s) => s.url === '/pipelined'));
+  t.equal(rawStatus(c.got()), 200);
+  t.same(plainSeen.map((s) => s.url), ['/ws'], 'only the routed handshake reached the upstream');
+});
