@@ -16,6 +16,7 @@ import { UpstreamPools } from './upstream-pools.js';
 import { Mirror } from './mirror.js';
 import { Proxy } from './proxy.js';
 import { rawAnswer } from './edge-answers.js';
+import { openFileLimit, tunnelCap } from './fd-limit.js';
 import type { Duplex } from 'node:stream';
 import { inheritedFds, listen, listenSpecs, parseListenAddress, type ListenSpec } from './listeners.js';
 import { startControlServer } from './control-server.js';
@@ -54,7 +55,10 @@ export class EdgeServer {
     this.#pools = new UpstreamPools({ connections: o.upstreamConnections, headersTimeoutMs: o.upstreamHeadersTimeoutMs, bodyTimeoutMs: o.upstreamBodyTimeoutMs, connectTimeoutMs: o.upstreamConnectTimeoutMs });
     this.#mirrorPools = new UpstreamPools({ connections: o.mirror.maxInFlight, headersTimeoutMs: o.mirror.timeoutMs, bodyTimeoutMs: o.mirror.timeoutMs, connectTimeoutMs: Math.min(o.upstreamConnectTimeoutMs, o.mirror.timeoutMs) });
     const mirror = new Mirror({ options: o.mirror, pools: this.#mirrorPools, stats: this.#stats, random: this.#d.random, now: this.#d.now });
-    this.#proxy = new Proxy({ options: o, lookup: () => this.#lookup, pools: this.#pools, mirror, stats: this.#stats, logger: deps.logger, now: this.#d.now });
+    // Tunnels may hold at most half the fds (fd-limit.ts): a lower cap than configured is logged once.
+    const cap = tunnelCap(o.maxTunnels, openFileLimit());
+    if (cap < o.maxTunnels) deps.logger.info('tunnel cap lowered to fit the open-file limit', { maxTunnels: cap, configured: o.maxTunnels, openFileLimit: openFileLimit() });
+    this.#proxy = new Proxy({ options: { ...o, maxTunnels: cap }, lookup: () => this.#lookup, pools: this.#pools, mirror, stats: this.#stats, logger: deps.logger, now: this.#d.now });
   }
 
   get version(): number { return this.#lookup.version; }
