@@ -50,3 +50,32 @@ t.test(`${NOFILE} fds: idle tunnels are capped below the limit, plain requests s
   t.equal(s.tunnels.refused, NOFILE - opened);
   for (let i = 0; i < 20; i++) t.equal((await request(port, 'web.test', '/', { timeoutMs: 5000 })).body, 'ws', `plain request ${i} served`);
 });
+
+t.test('edge.tunnels in agent.yml sets the caps and idle timeout of a real edge', async (t) => {
+  const dir = tempDir();
+  const ws = await startUpstream('ws');
+  t.teardown(() => ws.close());
+  const port = await freePort();
+  const routesFile = path.join(dir, 'routes.json');
+  const controlSocket = path.join(dir, 'edge.sock');
+  writeFileSync(routesFile, JSON.stringify({ version: 1, routes: [{ id: 'production/web', hosts: ['web.test'], upstream: ws.address }] }));
+  const config = path.join(dir, 'agent.yml');
+  writeFileSync(config, `host: web-1\nrepo:\n  url: https://git.example.org/o/r.git\nedge:\n  listen: ["127.0.0.1:${port}"]\n  control_socket: ${controlSocket}\n  routes_file: ${routesFile}\n  tunnels: {idle_timeout: 300ms, max_per_client: 1}\n`);
+  const edge = await startEdgeProcess({ args: [], controlSocket, routesFile, env: { AUTOINFRA_CONFIG: config } });
+  t.teardown(() => edge.stop());
+  const open = async (): Promise<{ status: number; closed: Promise<void> }> => {
+    const sock = net.connect(port, '127.0.0.1');
+    let got = '';
+    sock.on('data', (c: Buffer) => { got += c.toString('latin1'); });
+    sock.on('error', () => undefined);
+    const closed = new Promise<void>((r) => sock.once('close', () => r()));
+    sock.write('GET /ws HTTP/1.1\r\nHost: web.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    await waitFor('an answer', async () => /ws:hello/.test(got) || rawStatus(got) > 101, { timeoutMs: 5000, intervalMs: 5 });
+    return { status: rawStatus(got), closed };
+  };
+  const a = await open();
+  t.equal(a.status, 101);
+  t.equal((await open()).status, 503, 'max_per_client: 1');
+  await Promise.race([a.closed, new Promise((_, reject) => setTimeout(() => reject(new Error('idle tunnel not closed within 5 s')), 5000))]);
+  t.equal((await edge.client.stats()).tunnels.idleClosed, 1, 'idle_timeout: 300ms');
+});
