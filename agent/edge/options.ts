@@ -29,7 +29,7 @@ export interface EdgeOptions {
   tunnelIdleTimeoutMs: number;
   /** Tunnels open (or being opened) in one edge process; beyond it an upgrade is answered 503. Each costs 2 fds. */
   maxTunnels: number;
-  /** Tunnels from one client address (IPv4, or IPv6 address) in one edge process; beyond it 503. */
+  /** Tunnels from one client (an IPv4 address or an IPv6 /64, tunnels.ts clientKey) in one edge process; beyond it 503. */
   maxTunnelsPerClient: number;
   mirror: {
     /** Mirror requests in flight across the edge; beyond it, sampled requests are dropped and counted. */

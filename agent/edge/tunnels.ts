@@ -16,8 +16,9 @@ export class TunnelSlots {
 
   constructor(caps: TunnelCaps, counts: EdgeStats['tunnels']) { this.#caps = caps; this.#counts = counts; }
 
-  /** A slot for a tunnel from `client`, or undefined when a cap is reached (counted as refused). */
-  take(client: string): TunnelSlot | undefined {
+  /** A slot for a tunnel from `address`, or undefined when a cap is reached (counted as refused). */
+  take(address: string): TunnelSlot | undefined {
+    const client = clientKey(address);
     const mine = this.#perClient.get(client) ?? 0;
     if (this.#counts.open >= this.#caps.maxTunnels || mine >= this.#caps.maxTunnelsPerClient) {
       this.#counts.refused++;
@@ -38,4 +39,19 @@ export class TunnelSlots {
   }
 
   idleClosed(): void { this.#counts.idleClosed++; }
+}
+
+/**
+ * Whose tunnels count together: an IPv4 address (IPv4-mapped IPv6 included), or an IPv6 /64 —
+ * one host is normally given a whole /64, so a per-address cap would not hold it back.
+ */
+export function clientKey(address: string): string {
+  const mapped = /^::ffff:(\d{1,3}(\.\d{1,3}){3})$/i.exec(address);
+  if (mapped) return mapped[1];
+  if (!address.includes(':')) return address;
+  const [head, tail] = address.toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail === undefined ? [] : tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...new Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
