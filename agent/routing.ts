@@ -5,6 +5,7 @@ import { byRank, type Environment } from './environment.js';
 import type { Logger } from './logger.js';
 
 /** Per-upstream counters the executor's watch reads. */
+/** What one upstream did (agent/edge-control.ts `upstreamCounters`): requests it was given, its own 5xx, its failures (refused, reset, timed out). */
 export interface UpstreamCounters { requests: number; errors5xx: number; connectErrors: number; inFlight: number }
 
 /** What the agent needs from the edge. EdgeClient (agent/edge/client.ts) implements it. */
