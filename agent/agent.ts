@@ -183,8 +183,10 @@ export class Agent {
 
   private async onSourceEvent(e: SourceEvent): Promise<void> {
     if (e.type === 'branch-deleted') {
-      if (e.env.kind === 'preview') this.log.info(`preview branch ${e.env.branch} deleted (preview environments are not built yet)`);
-      else this.log.warn(`branch ${e.env.branch} was deleted on the remote; ${e.env.name} keeps running ${e.old.slice(0, 12)}`);
+      // production keeps serving whatever happens to its branch (a deleted branch is far more often
+      // a mistake than a decision to go dark); master and previews are copies and go with theirs.
+      if (e.env.kind === 'production') this.log.warn(`branch ${e.env.branch} was deleted on the remote; ${e.env.name} keeps running ${e.old.slice(0, 12)}`);
+      else this.tearDown(e.env, `branch ${e.env.branch} deleted`);
       return;
     }
     await this.events.emit({ type: 'detected', env: e.env, commit: e.new, at: this.clock.now(), detail: { old: e.old } });
@@ -205,6 +207,15 @@ export class Agent {
     });
   }
 
+  /** Queues the environment's teardown after whatever it is doing; a queued deploy of it is dropped. */
+  private tearDown(env: Environment, reason: string): void {
+    this.wanted.delete(env.name);
+    this.enqueue(env.name, async () => {
+      this.liveStacks.delete(env.name);
+      await this.executor!.teardown(env, reason);
+    }, (err) => this.log.error(`${env.name}: teardown failed: ${describeError(err)}; objects may be left, the next start retries`));
+  }
+
   /** Runs `work` after whatever the environment is doing now: one operation at a time per env. */
   private enqueue(env: string, work: () => Promise<unknown>, onError: (e: unknown) => void): void {
     const prev = this.queues.get(env) ?? Promise.resolve();
@@ -218,6 +229,12 @@ export class Agent {
     const want = this.wanted.get(name);
     if (!want || this.stopping) return;
     const { env, commit } = want;
+    if (env.kind === 'master' && (await this.productionLiveCommit()) === commit) {
+      // master is production: nothing to compare, its copies go (issue 15's "both run" only when they differ).
+      this.liveStacks.delete(name);
+      await this.executor!.teardown(env, `master is at production's live commit ${commit.slice(0, 12)}`);
+      return;
+    }
     const state = await this.store.load(env.name, env.branch);
     if (state.live?.commit === commit && !state.operation) return;
     if (isFailed(state, commit)) return;
@@ -230,7 +247,17 @@ export class Agent {
       return;
     }
     const outcome = await this.executor!.deploy(env, stack);
-    if (outcome.result === 'live' || outcome.result === 'unchanged') this.liveStacks.set(name, { env, stack: outcome.stack });
+    if (outcome.result === 'live' || outcome.result === 'unchanged') {
+      this.liveStacks.set(name, { env, stack: outcome.stack });
+      // production caught up with master: master's copies are torn down.
+      const master = [...this.wanted.values()].find((w) => w.env.kind === 'master');
+      if (env.kind === 'production' && master?.commit === commit) this.enqueue(master.env.name, () => this.deployWanted(master.env.name), (e) => this.log.error(`${master.env.name}: ${describeError(e)}`));
+    }
+  }
+
+  private async productionLiveCommit(): Promise<string | undefined> {
+    const production = this.source!.environmentOf(this.config.branches.production);
+    return (await this.store.load(production.name, production.branch)).live?.commit;
   }
 
   /** Drift repair, at most once per interval per environment, never during an operation. */
