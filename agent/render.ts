@@ -6,6 +6,7 @@ import { decryptSops } from '../shared/secrets/sops.js';
 import { parseDockerConfig } from './registry/credentials.js';
 import type { Stack } from '../shared/stack/model.js';
 import { secretValues } from '../shared/stack/secret-values.js';
+import type { Environment } from './environment.js';
 import type { GitSource } from './source/git-source.js';
 
 export interface RenderContext {
@@ -16,16 +17,17 @@ export interface RenderContext {
   addSecret?: (value: string) => void;
 }
 
-export async function renderAt(ctx: RenderContext, env: string, branch: string, commit: string): Promise<Stack> {
+export async function renderAt(ctx: RenderContext, environment: Environment, commit: string): Promise<Stack> {
+  const { name: env, branch, overlay } = environment;
   const files = await ctx.source.readTree(commit, 'infra/');
   // Build contexts may lie outside infra/ (`build: ../app`): their files take part in the render
   // (they name the built image's tag), so read them too.
-  for (const dir of buildContextsOf({ files, branch, env, processEnv: {} })) {
+  for (const dir of buildContextsOf({ files, branch, env, overlay, processEnv: {} })) {
     if (dir === 'infra' || dir.startsWith('infra/')) continue;
     for (const [p, b] of await ctx.source.readTree(commit, dir === '' || dir === '.' ? '' : `${dir.replace(/\/$/, '')}/`)) files.set(p, b);
   }
   // The agent's own environment is not the app's: interpolation sees infra/.env only.
-  const stack = await renderStack({ files, branch, env, commit, host: ctx.host, processEnv: {}, ageIdentities: ctx.ageIdentities });
+  const stack = await renderStack({ files, branch, env, overlay, commit, host: ctx.host, processEnv: {}, ageIdentities: ctx.ageIdentities });
   const registries = await repoRegistryCredentials(files, ctx.ageIdentities);
   if (registries) stack.registries = Object.fromEntries(registries);
   for (const v of secretValues(stack)) ctx.addSecret?.(v);

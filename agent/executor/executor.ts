@@ -104,10 +104,10 @@ export class Executor {
     const previous = state.live;
     const newLive = await liveSetAfter(deps, stack, p, previous, started);
     try {
-      await publishRoutes(deps, stack, newLive, previous);
+      await publishRoutes(deps, env, stack, newLive, previous);
     } catch (e) {
-      await undoStarted(deps, stack, state, started);
-      await publishRoutes(deps, stack, previous, undefined).catch(() => undefined);
+      await undoStarted(deps, env, stack, state, started);
+      await publishRoutes(deps, env, stack, previous, undefined).catch(() => undefined);
       return this.fail(env, state, commit, e, 'switch');
     }
     state = { ...state, live: newLive, operation: { ...state.operation!, phase: 'watching', previous } };
@@ -118,16 +118,16 @@ export class Executor {
     const problem = await watch(deps, env, stack, started);
     if (problem) {
       await emit(deps, env, 'reverted', { commit, service: problem.service, stage: 'watch', reason: problem.reason });
-      await publishRoutes(deps, stack, previous, undefined).catch((e) => deps.logger.error(`route revert failed: ${describeError(e)}`, { env: env.name }));
+      await publishRoutes(deps, env, stack, previous, undefined).catch((e) => deps.logger.error(`route revert failed: ${describeError(e)}`, { env: env.name }));
       const reverted = { ...state, live: previous };
-      await undoStarted(deps, stack, reverted, started);
+      await undoStarted(deps, env, stack, reverted, started);
       return this.fail(env, reverted, commit, new WatchRevertError(problem.service, problem.reason), 'watch');
     }
 
     // 6. Drain and remove what the new commit replaced or dropped.
     state = { ...state, operation: { ...state.operation!, phase: 'draining' } };
     await store.save(state);
-    await publishRoutes(deps, stack, newLive, undefined);
+    await publishRoutes(deps, env, stack, newLive, undefined);
     await drainAndRemove(deps, env, stack, started, p, previous);
     await deps.secretFiles?.prune(stack).catch((e) => deps.logger.warn(`secret files not pruned: ${describeError(e)}`));
     await deps.repoFiles?.prune(stack).catch((e) => deps.logger.warn(`repo file copies not pruned: ${describeError(e)}`));

@@ -22,6 +22,8 @@ export interface RenderInput {
   branch: string;
   /** Environment name: 'production' | 'master' | 'preview-<slug>'. */
   env: string;
+  /** The environment's overlay file (the agent's Environment value says which); default: the branch's own. */
+  overlay?: string;
   commit: string;
   /** This host's name (placement: x-autoinfra.hosts). */
   host: string;
@@ -54,7 +56,7 @@ export async function renderStack(input: RenderInput): Promise<Stack> {
   const baseText = text(BASE_FILE);
   if (baseText === undefined) throw new ComposeError(what, [{ file: BASE_FILE, reason: 'missing: the deployment repo needs infra/docker-compose.yml' }]);
   const files: ComposeSource[] = [{ file: BASE_FILE, text: baseText }];
-  const overlay = overlayFileFor(input.branch, input.env);
+  const overlay = input.overlay ?? overlayFileFor(input.branch, input.env);
   const overlayText = text(overlay);
   if (overlayText !== undefined) files.push({ file: overlay, text: overlayText });
   const envText = text(`${PROJECT_DIR}/.env`);
@@ -173,13 +175,14 @@ export async function renderStack(input: RenderInput): Promise<Stack> {
  * caller that read only `infra/` can read those too before calling renderStack. Best effort:
  * invalid files give [] (renderStack reports their problems).
  */
-export function buildContextsOf(input: Pick<RenderInput, 'files' | 'branch' | 'env' | 'processEnv'>): string[] {
+export function buildContextsOf(input: Pick<RenderInput, 'files' | 'branch' | 'env' | 'overlay' | 'processEnv'>): string[] {
   const text = (p: string): string | undefined => { const b = input.files.get(p); return b === undefined ? undefined : decoder.decode(b); };
   const base = text(BASE_FILE);
   if (base === undefined) return [];
   const files: ComposeSource[] = [{ file: BASE_FILE, text: base }];
-  const overlay = text(overlayFileFor(input.branch, input.env));
-  if (overlay !== undefined) files.push({ file: overlayFileFor(input.branch, input.env), text: overlay });
+  const overlayFile = input.overlay ?? overlayFileFor(input.branch, input.env);
+  const overlay = text(overlayFile);
+  if (overlay !== undefined) files.push({ file: overlayFile, text: overlay });
   const envText = text(`${PROJECT_DIR}/.env`);
   try {
     const { model } = loadCompose({ files, projectDir: PROJECT_DIR, readFile: text, processEnv: input.processEnv ?? {}, partial: true,
