@@ -102,7 +102,7 @@ export class Agent {
     events.subscribe((e) => this.statusModel.onEvent(e));
 
     const runtime = this.opts.runtime ?? new DockerRuntime({ socketPath: c.docker.socket });
-    const edge = this.opts.edge ?? edgeControl(new EdgeClient({ controlSocket: c.edge.controlSocket, routesFile: c.edge.routesFile }));
+    const edge = this.opts.edge ?? edgeControl(new EdgeClient({ controlSocket: c.edge.controlSocket, routesFile: c.edge.routesFile, clock: this.clock }));
     const routes = new RouteBook(edge, this.log);
     this.source = gitSourceFor(c, this.clock, this.log);
     const registryCredentials = c.registries.authFile ? await loadDockerConfigFile(c.registries.authFile) : undefined;
