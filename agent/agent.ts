@@ -107,7 +107,7 @@ export class Agent {
     this.source = gitSourceFor(c, this.clock, this.log);
     const registryCredentials = c.registries.authFile ? await loadDockerConfigFile(c.registries.authFile) : undefined;
     for (const cred of registryCredentials?.values() ?? []) this.deployLog.addSecret(cred.password);
-    this.render = { source: this.source, host: c.host, ageIdentities, addSecret: (v) => this.deployLog!.addSecret(v) };
+    this.render = { source: this.source, host: c.host, ageIdentities, addSecret: (v) => this.deployLog!.addSecret(v), productionHead: () => this.source?.heads().get(c.branches.production) };
     this.executor = new Executor({
       runtime, routes, events, store: this.store, clock: this.clock, logger: this.log, host: c.host,
       secretFiles: new SecretFiles(path.join(c.runtimeDir, 'secrets'), this.log),

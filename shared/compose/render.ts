@@ -13,6 +13,7 @@ import { loadCompose, locateInSources, type ComposeSource, type LoadedCompose } 
 import { buildHash, filesUnder, serviceHash, sha256Hex } from './service-hash.js';
 import { toServiceSpec } from './service-spec.js';
 import { attachRepoTrees } from './repo-binds.js';
+import { externalObjectProblem } from './external-objects.js';
 import { isPlainObject } from './tags.js';
 import { resolveExtension } from './x-autoinfra.js';
 
@@ -24,6 +25,13 @@ export interface RenderInput {
   env: string;
   /** The environment's overlay file (the agent's Environment value says which); default: the branch's own. */
   overlay?: string;
+  /**
+   * Where `allow:` comes from when it is not this commit's own: for master and previews, the
+   * agent passes production's `infra/autoinfra.yml` (text undefined: production has none, so
+   * nothing is allowed), so a writer of those branches cannot grant themselves host access.
+   * Absent: the commit's own file governs (production, and tools rendering one commit).
+   */
+  allowFrom?: { file: string; text: string | undefined };
   commit: string;
   /** This host's name (placement: x-autoinfra.hosts). */
   host: string;
@@ -52,6 +60,9 @@ export async function renderStack(input: RenderInput): Promise<Stack> {
 
   const policyText = text(POLICY_FILE);
   const policy = policyText === undefined ? EMPTY_POLICY : (() => { const r = checkPolicy(POLICY_FILE, policyText); problems.push(...r.problems); return r.policy; })();
+  const allow = input.allowFrom === undefined ? policy.allow
+    : input.allowFrom.text === undefined ? EMPTY_POLICY.allow
+    : (() => { const r = checkPolicy(input.allowFrom.file, input.allowFrom.text); problems.push(...r.problems); return r.policy.allow; })();
 
   const baseText = text(BASE_FILE);
   if (baseText === undefined) throw new ComposeError(what, [{ file: BASE_FILE, reason: 'missing: the deployment repo needs infra/docker-compose.yml' }]);
@@ -64,7 +75,7 @@ export async function renderStack(input: RenderInput): Promise<Stack> {
   let loaded: LoadedCompose;
   try {
     loaded = loadCompose({
-      files, projectDir: PROJECT_DIR, readFile: text, processEnv: input.processEnv ?? {}, allow: policy.allow,
+      files, projectDir: PROJECT_DIR, readFile: text, processEnv: input.processEnv ?? {}, allow,
       envFile: envText === undefined ? undefined : { file: `${PROJECT_DIR}/.env`, text: envText },
     });
   } catch (e) {
@@ -164,6 +175,16 @@ export async function renderStack(input: RenderInput): Promise<Stack> {
     const n = raw as Obj;
     networks[k] = { name: typeof n.name === 'string' ? n.name : k, external: n.external === true, internal: n.internal === true, labels: (n.labels as Record<string, string>) ?? {} };
   }
+  const governed = input.allowFrom === undefined ? undefined : allow;
+  for (const [k, v] of Object.entries(volumes)) {
+    const reason = v.external ? externalObjectProblem('volume', v.name, input.env, governed) : undefined;
+    if (reason) problems.push(at(['volumes', k, 'external'], reason));
+  }
+  for (const [k, n] of Object.entries(networks)) {
+    const reason = n.external ? externalObjectProblem('network', n.name, input.env, governed) : undefined;
+    if (reason) problems.push(at(['networks', k, 'external'], reason));
+  }
+  if (problems.length) throw new ComposeError(what, problems);
   const stack: Stack = { env: input.env, branch: input.branch, commit: input.commit, project: input.env, services, volumes, networks, secrets };
   if (Object.keys(repoTrees).length) stack.repoTrees = repoTrees;
   if (loaded.warnings.length) stack.warnings = loaded.warnings;
