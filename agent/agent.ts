@@ -69,6 +69,8 @@ export class Agent {
   private readonly wanted = new Map<string, { env: Environment; commit: string }>();
   /** Stack rendered at each env's live commit (drift repair restores to it). */
   private readonly liveStacks = new Map<string, { env: Environment; stack: Stack }>();
+  /** Per env, the head waiting in the queue that no deploy has picked up yet. */
+  private readonly queued = new Map<string, string>();
   private readonly events = new DeployEvents();
   private readonly statusModel: StatusModel;
   private driftTimer?: Timer;
@@ -198,6 +200,10 @@ export class Agent {
       this.log.debug(`preview branch ${env.branch} at ${commit.slice(0, 12)}: preview environments are not built yet`);
       return;
     }
+    // A head still waiting in the queue is replaced, never deployed: say so (wait exits 4 on it).
+    const queued = this.queued.get(env.name);
+    if (queued && queued !== commit) void this.events.emit({ type: 'superseded', env, commit: queued, at: this.clock.now(), reason: `a newer head ${commit.slice(0, 12)} came before it was deployed`, detail: { by: commit } }).catch(() => undefined);
+    this.queued.set(env.name, commit);
     this.wanted.set(env.name, { env, commit });
     this.enqueue(env.name, () => this.deployWanted(env.name), (e) => {
       // Not the commit's fault (Docker or the disk failed under us): try the same head again later.
@@ -229,6 +235,7 @@ export class Agent {
     const want = this.wanted.get(name);
     if (!want || this.stopping) return;
     const { env, commit } = want;
+    if (this.queued.get(name) === commit) this.queued.delete(name);
     if (env.kind === 'master' && (await this.productionLiveCommit()) === commit) {
       // master is production: nothing to compare, its copies go (issue 15's "both run" only when they differ).
       this.liveStacks.delete(name);
@@ -237,7 +244,11 @@ export class Agent {
     }
     const state = await this.store.load(env.name, env.branch);
     if (state.live?.commit === commit && !state.operation) return;
-    if (isFailed(state, commit)) return;
+    const failedBefore = isFailed(state, commit);
+    if (failedBefore) {
+      await this.events.emit({ type: 'skipped', env, commit, at: this.clock.now(), reason: `failed before (${failedBefore.at}): ${failedBefore.reason.split('\n')[0]}; skipped until the branch moves` });
+      return;
+    }
     let stack: Stack;
     try {
       stack = await renderAt(this.render!, env, commit);
