@@ -7,6 +7,7 @@ import { AutoinfraError, InvalidInputError } from '../../shared/errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import { DEFAULT_CONFIG_PATH } from '../config/schema.js';
 import { registerVerbs } from './verbs.js';
+import { redactUrlCredentials } from '../../shared/url-credentials.js';
 
 export interface GlobalOptions {
   config: string;
@@ -77,6 +78,7 @@ export async function runCli(argv: string[]): Promise<number> {
 
 export function formatCliError(e: unknown): string {
   if (e instanceof AutoinfraError) return `${e.message} [${e.code}]`;
-  if (e instanceof Error) return e.message;
-  return String(e);
+  // Library errors (isomorphic-git, undici) quote the URL they were given, credentials included.
+  if (e instanceof Error) return redactUrlCredentials(e.message);
+  return redactUrlCredentials(String(e));
 }
