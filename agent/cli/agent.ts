@@ -5,6 +5,7 @@ import { Agent } from '../agent.js';
 import { startApi } from '../api/server.js';
 import { describeError } from '../../shared/errors.js';
 import type { CliContext } from './program.js';
+import { SecretValues } from '../../shared/log/secret-values.js';
 
 export function register(parent: Command, ctx: CliContext): void {
   parent
@@ -18,8 +19,10 @@ export function register(parent: Command, ctx: CliContext): void {
         ctx.out(`${config.file}: ok`);
         return;
       }
-      const logger = ctx.logger({ format: config.log.format, level: config.log.level, component: 'agent' });
-      const agent = new Agent({ config, logger, clock: systemClock, driftIntervalMs: config.deploy.driftIntervalMs, executor: { watchMs: config.deploy.watchMs } });
+      // One list of secret values for the deploy log and the journal: both scrub the same way.
+      const secrets = new SecretValues();
+      const logger = ctx.logger({ format: config.log.format, level: config.log.level, component: 'agent', secrets });
+      const agent = new Agent({ config, logger, secrets, clock: systemClock, driftIntervalMs: config.deploy.driftIntervalMs, executor: { watchMs: config.deploy.watchMs } });
       await agent.start();
       const api = await startApi(config.api.listen, { trigger: (b) => agent.trigger(b), status: () => agent.status() }, logger);
       await new Promise<void>((resolve) => {
