@@ -29,4 +29,15 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { paths: ioModules.map((name) => ({ name, message: 'shared/ and the planner are pure: do I/O in agent/ adapters.' })) }],
     },
   },
+  {
+    // One git adapter: isomorphic-git's workarounds (HEAD look-up, fresh headers, pack cache) are
+    // written once, in agent/git/.
+    // (shared/ and the planner already refuse it with every other I/O module above; a second
+    // no-restricted-imports entry for them would replace that list.)
+    files: ['agent/**/*.ts'],
+    ignores: ['agent/git/**', 'agent/planner.ts', 'agent/planner/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: ['isomorphic-git', 'isomorphic-git/http/node'].map((name) => ({ name, message: 'isomorphic-git is used through agent/git/bare-repo.ts only.' })) }],
+    },
+  },
 );

@@ -12,9 +12,11 @@ import { EdgeClient } from './edge/client.js';
 import { edgeControl } from './edge-control.js';
 import { Executor } from './executor/executor.js';
 import type { ExecutorOptions } from './deploy/options.js';
-import { environmentFor, type Environment } from './environment.js';
-import { DeployEvents, type DeployEvent } from './events.js';
-import { LOG_ACTIONS, type LogAction, type LogEntryInput } from '../shared/log/entry.js';
+import type { Environment } from './environment.js';
+import { DeployEvents } from './events.js';
+import { subscribeDeployLog } from './log/event-log.js';
+import { STATUS_SCHEMA, StatusModel, type AgentStatus } from './status/status-model.js';
+import type { Timer } from './clock.js';
 import { RepoFiles } from './executor/repo-files.js';
 import { SecretFiles } from './executor/secret-files.js';
 import { loadDockerConfigFile } from './registry/credentials.js';
@@ -26,7 +28,7 @@ import type { Runtime } from './runtime/types.js';
 import type { GitSource, SourceEvent } from './source/git-source.js';
 import { gitSourceFor } from './source/configured.js';
 import { Credentials } from './source/credentials.js';
-import { GitHttp } from './source/git-http.js';
+import { GitHttp } from './git/http-transport.js';
 import { isFailed } from './state/env-state.js';
 import { StateStore } from './state/store.js';
 import { renderAt, type RenderContext } from './render.js';
@@ -51,12 +53,6 @@ export class KeyFileError extends AutoinfraError {
   }
 }
 
-/** Environment name of a tracked branch. */
-export function envOf(kind: 'production' | 'master' | 'preview', branch: string): string {
-  if (kind !== 'preview') return kind;
-  return `preview-${branch.replace(/^preview\//, '').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40)}`;
-}
-
 export class Agent {
   private readonly config: AgentConfig;
   private readonly log: Logger;
@@ -70,14 +66,18 @@ export class Agent {
   /** One operation at a time per environment; environments are independent. */
   private readonly queues = new Map<string, Promise<void>>();
   /** Latest head wanted per env (a newer head supersedes a queued one). */
-  private readonly wanted = new Map<string, { branch: string; commit: string }>();
+  private readonly wanted = new Map<string, { env: Environment; commit: string }>();
   /** Stack rendered at each env's live commit (drift repair restores to it). */
-  private readonly liveStacks = new Map<string, Stack>();
-  private driftTimer?: NodeJS.Timeout;
+  private readonly liveStacks = new Map<string, { env: Environment; stack: Stack }>();
+  /** Per env, the head waiting in the queue that no deploy has picked up yet. */
+  private readonly queued = new Map<string, string>();
+  private readonly events = new DeployEvents();
+  private readonly statusModel: StatusModel;
+  private driftTimer?: Timer;
   private stopEvents?: () => void;
   /** Wait before retrying a deploy that an outside failure (Docker down) interrupted. */
   private readonly retryMs = 30_000;
-  private readonly eventCheck = new Map<string, NodeJS.Timeout>();
+  private readonly eventCheck = new Map<string, Timer>();
   private stopping = false;
 
   constructor(private readonly opts: AgentOptions) {
@@ -85,6 +85,7 @@ export class Agent {
     this.log = opts.logger;
     this.clock = opts.clock;
     this.store = new StateStore(opts.config.stateDir);
+    this.statusModel = new StatusModel((env) => this.store.load(env.name, env.branch));
   }
 
   async start(): Promise<void> {
@@ -97,16 +98,18 @@ export class Agent {
     const creds = new Credentials(c.repo.auth);
     // Its own transport with timeouts: a hung git host must not stall the publisher.
     this.publisher = new LogPublisher({ log: this.deployLog, url: c.repo.url, headers: await creds.headers(), dir: logDirs.store, host: c.host, clock: this.clock, logger: this.log, http: new GitHttp({ timeoutMs: 30_000 }) });
-    const events = new DeployEvents();
-    events.subscribe(async (e) => { const line = logLineOf(e); if (line) await this.deployLog!.append(line); });
+    // The deploy log first (durable before the next step), then the status model.
+    const events = this.events;
+    subscribeDeployLog(events, this.deployLog);
+    events.subscribe((e) => this.statusModel.onEvent(e));
 
     const runtime = this.opts.runtime ?? new DockerRuntime({ socketPath: c.docker.socket });
-    const edge = this.opts.edge ?? edgeControl(new EdgeClient({ controlSocket: c.edge.controlSocket, routesFile: c.edge.routesFile }));
+    const edge = this.opts.edge ?? edgeControl(new EdgeClient({ controlSocket: c.edge.controlSocket, routesFile: c.edge.routesFile, clock: this.clock }));
     const routes = new RouteBook(edge, this.log);
     this.source = gitSourceFor(c, this.clock, this.log);
     const registryCredentials = c.registries.authFile ? await loadDockerConfigFile(c.registries.authFile) : undefined;
     for (const cred of registryCredentials?.values() ?? []) this.deployLog.addSecret(cred.password);
-    this.render = { source: this.source, host: c.host, ageIdentities, addSecret: (v) => this.deployLog!.addSecret(v) };
+    this.render = { source: this.source, host: c.host, ageIdentities, addSecret: (v) => this.deployLog!.addSecret(v), productionHead: () => this.source?.heads().get(c.branches.production) };
     this.executor = new Executor({
       runtime, routes, events, store: this.store, clock: this.clock, logger: this.log, host: c.host,
       secretFiles: new SecretFiles(path.join(c.runtimeDir, 'secrets'), this.log),
@@ -118,34 +121,38 @@ export class Agent {
     this.publisher.start();
 
     // Converge what a previous run left, and put the live routes back.
+    const heads = this.source.heads();
     for (const state of await this.store.list()) {
+      const env = this.source.environmentOf(state.branch);
       let stack: Stack | undefined;
-      if (state.live) stack = await renderAt(this.render, state.env, state.branch, state.live.commit).catch((e) => { this.log.error(`${state.env}: cannot render live commit ${state.live!.commit.slice(0, 12)}: ${describeError(e)}`); return undefined; });
-      if (stack) this.liveStacks.set(state.env, stack);
-      await this.executor.recover(this.environment(state.branch), stack);
+      if (state.live) stack = await renderAt(this.render, env, state.live.commit).catch((e) => { this.log.error(`${env.name}: cannot render live commit ${state.live!.commit.slice(0, 12)}: ${describeError(e)}`); return undefined; });
+      if (stack) this.liveStacks.set(env.name, { env, stack });
+      this.statusModel.seed(env, await this.executor.recover(env, stack), heads.get(state.branch));
     }
     await routes.applyAll().catch((e) => this.log.warn(`edge not reachable yet: ${describeError(e)}; routes are in ${c.edge.routesFile}`));
 
     // Heads the source already knew (restart): deploy whatever is not live yet.
-    for (const [branch, commit] of this.source.heads()) this.onHead(branch, commit);
+    for (const [branch, commit] of heads) this.onHead(this.source.environmentOf(branch), commit);
     this.source.start((e) => this.onSourceEvent(e));
     const every = this.opts.driftIntervalMs ?? 30_000;
-    this.driftTimer = setInterval(() => void this.checkDrift(), every);
-    this.driftTimer.unref();
+    this.driftTimer = this.clock.every(every, () => void this.checkDrift());
     // A container of a live environment that dies or vanishes is repaired at once (debounced and
     // rate-limited to one check per environment per second), not only at the next interval.
     this.stopEvents = runtime.watchEvents?.((e) => {
       if (!this.liveStacks.has(e.env) || this.eventCheck.has(e.env)) return;
-      const timer = setTimeout(() => { this.eventCheck.delete(e.env); void this.checkDrift(e.env); }, 1000);
-      timer.unref();
-      this.eventCheck.set(e.env, timer);
+      this.eventCheck.set(e.env, this.clock.after(1000, () => { this.eventCheck.delete(e.env); void this.checkDrift(e.env); }));
     });
     this.log.info(`agent ${c.host} watching ${c.repo.url} (${c.branches.production}, ${c.branches.master})`);
   }
 
-  /** Environments, live and failed commits, per-service colour; and the source's health. */
-  async status(): Promise<{ host: string; source: unknown; log: unknown; environments: unknown[] }> {
-    return { host: this.config.host, source: this.source?.status(), log: this.publisher?.status(), environments: await this.store.list() };
+  /** The status model (docs/status.md): what GET /status and `autoinfra status --json` return. */
+  async status(): Promise<AgentStatus> {
+    return { schema: STATUS_SCHEMA, host: this.config.host, at: new Date(this.clock.now()).toISOString(), source: this.source?.status(), log: this.publisher?.status(), environments: this.statusModel.snapshot() };
+  }
+
+  /** Every deploy event, in order (the local API's readers, `wait`, tests). Returns the unsubscribe. */
+  subscribe(listener: Parameters<DeployEvents['subscribe']>[0]): () => void {
+    return this.events.subscribe(listener);
   }
 
   /** Poll now (webhooks, `autoinfra trigger`). */
@@ -165,9 +172,9 @@ export class Agent {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.driftTimer) clearInterval(this.driftTimer);
+    this.driftTimer?.cancel();
     this.stopEvents?.();
-    for (const t of this.eventCheck.values()) clearTimeout(t);
+    for (const t of this.eventCheck.values()) t.cancel();
     await this.source?.stop();
     await this.idle();
     await this.deployLog?.append({ env: '-', action: 'agent-stop', result: 'info' }).catch(() => undefined);
@@ -176,40 +183,43 @@ export class Agent {
     await this.deployLog?.close();
   }
 
-  private environment(branch: string): Environment {
-    return environmentFor({ branch, ref: `refs/heads/${branch}`, kind: this.kindOf(branch) }, this.config.host);
-  }
-
-  private kindOf(branch: string): 'production' | 'master' | 'preview' {
-    if (branch === this.config.branches.production) return 'production';
-    if (branch === this.config.branches.master) return 'master';
-    return 'preview';
-  }
-
   private async onSourceEvent(e: SourceEvent): Promise<void> {
     if (e.type === 'branch-deleted') {
-      if (e.kind === 'preview') this.log.info(`preview branch ${e.branch} deleted (preview environments are not built yet)`);
-      else this.log.warn(`branch ${e.branch} was deleted on the remote; ${envOf(e.kind, e.branch)} keeps running ${e.old.slice(0, 12)}`);
+      // production keeps serving whatever happens to its branch (a deleted branch is far more often
+      // a mistake than a decision to go dark); master and previews are copies and go with theirs.
+      if (e.env.kind === 'production') this.log.warn(`branch ${e.env.branch} was deleted on the remote; ${e.env.name} keeps running ${e.old.slice(0, 12)}`);
+      else this.tearDown(e.env, `branch ${e.env.branch} deleted`);
       return;
     }
-    await this.deployLog?.append({ env: envOf(e.kind, e.branch), commit: e.new, action: 'head-seen', result: 'info', detail: { branch: e.branch, old: e.old } });
-    this.onHead(e.branch, e.new);
+    await this.events.emit({ type: 'detected', env: e.env, commit: e.new, at: this.clock.now(), detail: { old: e.old } });
+    this.onHead(e.env, e.new);
   }
 
-  private onHead(branch: string, commit: string): void {
-    const kind = this.kindOf(branch);
-    if (kind === 'preview') {
-      this.log.debug(`preview branch ${branch} at ${commit.slice(0, 12)}: preview environments are not built yet`);
+  private onHead(env: Environment, commit: string): void {
+    if (env.kind === 'preview') {
+      this.log.debug(`preview branch ${env.branch} at ${commit.slice(0, 12)}: preview environments are not built yet`);
       return;
     }
-    const env = envOf(kind, branch);
-    this.wanted.set(env, { branch, commit });
-    this.enqueue(env, () => this.deployWanted(env), (e) => {
+    // A head still waiting in the queue is replaced, never deployed: say so (wait exits 4 on it).
+    const queued = this.queued.get(env.name);
+    if (queued && queued !== commit) void this.events.emit({ type: 'superseded', env, commit: queued, at: this.clock.now(), reason: `a newer head ${commit.slice(0, 12)} came before it was deployed`, detail: { by: commit } }).catch(() => undefined);
+    this.queued.set(env.name, commit);
+    this.wanted.set(env.name, { env, commit });
+    this.enqueue(env.name, () => this.deployWanted(env.name), (e) => {
       // Not the commit's fault (Docker or the disk failed under us): try the same head again later.
-      this.log.error(`${env}: deploy of ${commit.slice(0, 12)} interrupted: ${describeError(e)}; retrying in ${Math.round(this.retryMs / 1000)} s`);
-      const timer = setTimeout(() => { if (!this.stopping && this.wanted.get(env)?.commit === commit) this.onHead(branch, commit); }, this.retryMs);
-      timer.unref();
+      this.log.error(`${env.name}: deploy of ${commit.slice(0, 12)} interrupted: ${describeError(e)}; retrying in ${Math.round(this.retryMs / 1000)} s`);
+      void this.events.emit({ type: 'interrupted', env, commit, at: this.clock.now(), reason: describeError(e) }).catch(() => undefined);
+      this.clock.after(this.retryMs, () => { if (!this.stopping && this.wanted.get(env.name)?.commit === commit) this.onHead(env, commit); });
     });
+  }
+
+  /** Queues the environment's teardown after whatever it is doing; a queued deploy of it is dropped. */
+  private tearDown(env: Environment, reason: string): void {
+    this.wanted.delete(env.name);
+    this.enqueue(env.name, async () => {
+      this.liveStacks.delete(env.name);
+      await this.executor!.teardown(env, reason);
+    }, (err) => this.log.error(`${env.name}: teardown failed: ${describeError(err)}; objects may be left, the next start retries`));
   }
 
   /** Runs `work` after whatever the environment is doing now: one operation at a time per env. */
@@ -221,29 +231,51 @@ export class Agent {
     this.queues.set(env, next);
   }
 
-  private async deployWanted(env: string): Promise<void> {
-    const want = this.wanted.get(env);
+  private async deployWanted(name: string): Promise<void> {
+    const want = this.wanted.get(name);
     if (!want || this.stopping) return;
-    const state = await this.store.load(env, want.branch);
-    if (state.live?.commit === want.commit && !state.operation) return;
-    if (isFailed(state, want.commit)) return;
-    let stack: Stack;
-    try {
-      stack = await renderAt(this.render!, env, want.branch, want.commit);
-    } catch (e) {
-      await this.deployLog!.append({ env, commit: want.commit, action: 'preflight', result: 'failed', detail: { stage: 'render', reason: describeError(e), code: e instanceof AutoinfraError ? e.code : undefined } });
-      await this.executor!.fail(this.environment(want.branch), state, want.commit, e, 'render');
+    const { env, commit } = want;
+    if (this.queued.get(name) === commit) this.queued.delete(name);
+    if (env.kind === 'master' && (await this.productionLiveCommit()) === commit) {
+      // master is production: nothing to compare, its copies go (issue 15's "both run" only when they differ).
+      this.liveStacks.delete(name);
+      await this.executor!.teardown(env, `master is at production's live commit ${commit.slice(0, 12)}`);
       return;
     }
-    const outcome = await this.executor!.deploy(this.environment(want.branch), stack);
-    if (outcome.result === 'live' || outcome.result === 'unchanged') this.liveStacks.set(env, outcome.stack);
+    const state = await this.store.load(env.name, env.branch);
+    if (state.live?.commit === commit && !state.operation) return;
+    const failedBefore = isFailed(state, commit);
+    if (failedBefore) {
+      await this.events.emit({ type: 'skipped', env, commit, at: this.clock.now(), reason: `failed before (${failedBefore.at}): ${failedBefore.reason.split('\n')[0]}; skipped until the branch moves` });
+      return;
+    }
+    let stack: Stack;
+    try {
+      stack = await renderAt(this.render!, env, commit);
+    } catch (e) {
+      // One `failed` event (stage render): the deploy log, status and readers all see it there.
+      await this.executor!.fail(env, state, commit, e, 'render');
+      return;
+    }
+    const outcome = await this.executor!.deploy(env, stack);
+    if (outcome.result === 'live' || outcome.result === 'unchanged') {
+      this.liveStacks.set(name, { env, stack: outcome.stack });
+      // production caught up with master: master's copies are torn down.
+      const master = [...this.wanted.values()].find((w) => w.env.kind === 'master');
+      if (env.kind === 'production' && master?.commit === commit) this.enqueue(master.env.name, () => this.deployWanted(master.env.name), (e) => this.log.error(`${master.env.name}: ${describeError(e)}`));
+    }
+  }
+
+  private async productionLiveCommit(): Promise<string | undefined> {
+    const production = this.source!.environmentOf(this.config.branches.production);
+    return (await this.store.load(production.name, production.branch)).live?.commit;
   }
 
   /** Drift repair, at most once per interval per environment, never during an operation. */
   private async checkDrift(only?: string): Promise<void> {
-    for (const [env, stack] of this.liveStacks) {
-      if ((only && env !== only) || this.queues.has(env) || this.stopping) continue;
-      this.enqueue(env, () => this.executor!.repairDrift(this.environment(stack.branch), stack), (e) => this.log.error(`${env}: drift repair failed: ${describeError(e)}`));
+    for (const [name, { env, stack }] of this.liveStacks) {
+      if ((only && name !== only) || this.queues.has(name) || this.stopping) continue;
+      this.enqueue(name, () => this.executor!.repairDrift(env, stack), (e) => this.log.error(`${name}: drift repair failed: ${describeError(e)}`));
     }
   }
 }
@@ -254,13 +286,4 @@ async function readKey(file: string): Promise<string> {
   } catch (e) {
     throw new KeyFileError(file, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : describeError(e));
   }
-}
-
-/** Temporary: the deploy-log line of an executor event, until the event-log subscriber lands. */
-function logLineOf(e: DeployEvent): LogEntryInput | undefined {
-  const perService = e.type === 'failed' && e.service !== undefined ? (e.stage === 'gate' ? 'health' : e.stage === 'drift' ? 'drift-repair' : undefined) : undefined;
-  const action = perService ?? ({ pulled: 'pull', built: 'build', started: 'start', gated: 'health', switched: 'switch', unchanged: 'live', drained: 'drain', removed: e.detail?.why === 'pruned' ? 'prune' : 'remove', reverted: 'watch-revert', 'drift-repaired': 'drift-repair' } as Record<string, string>)[e.type] ?? e.type;
-  if (!(LOG_ACTIONS as readonly string[]).includes(action)) return undefined;
-  const detail = { ...(e.service ? { service: e.service } : {}), ...(e.stage ? { stage: e.stage } : {}), ...(e.reason !== undefined ? { reason: e.reason } : {}), ...(e.code ? { code: e.code } : {}), ...e.detail, ...(e.type === 'unchanged' ? { unchanged: true } : {}) };
-  return { env: e.env.name, ...(e.commit ? { commit: e.commit } : {}), action: action as LogAction, result: e.type === 'failed' || e.type === 'reverted' ? 'failed' : 'ok', detail };
 }

@@ -1,11 +1,12 @@
 // Render at a commit: the repo's infra/ tree from the object store → the environment's Stack.
 // Secret values found on the way are handed to the deploy log so they can never appear in it.
-import { buildContextsOf, renderStack } from '../shared/compose/render.js';
+import { buildContextsOf, POLICY_FILE, renderStack } from '../shared/compose/render.js';
 import { decryptAge } from '../shared/secrets/age.js';
 import { decryptSops } from '../shared/secrets/sops.js';
 import { parseDockerConfig } from './registry/credentials.js';
 import type { Stack } from '../shared/stack/model.js';
 import { secretValues } from '../shared/stack/secret-values.js';
+import type { Environment } from './environment.js';
 import type { GitSource } from './source/git-source.js';
 
 export interface RenderContext {
@@ -14,22 +15,35 @@ export interface RenderContext {
   ageIdentities: string[];
   /** Called with every decrypted secret value (scrubbed from logs). */
   addSecret?: (value: string) => void;
+  /** production's newest known head: its infra/autoinfra.yml grants `allow:` to master and previews. */
+  productionHead?: () => string | undefined;
 }
 
-export async function renderAt(ctx: RenderContext, env: string, branch: string, commit: string): Promise<Stack> {
+export async function renderAt(ctx: RenderContext, environment: Environment, commit: string): Promise<Stack> {
+  const { name: env, branch, overlay } = environment;
   const files = await ctx.source.readTree(commit, 'infra/');
   // Build contexts may lie outside infra/ (`build: ../app`): their files take part in the render
   // (they name the built image's tag), so read them too.
-  for (const dir of buildContextsOf({ files, branch, env, processEnv: {} })) {
+  for (const dir of buildContextsOf({ files, branch, env, overlay, processEnv: {} })) {
     if (dir === 'infra' || dir.startsWith('infra/')) continue;
     for (const [p, b] of await ctx.source.readTree(commit, dir === '' || dir === '.' ? '' : `${dir.replace(/\/$/, '')}/`)) files.set(p, b);
   }
   // The agent's own environment is not the app's: interpolation sees infra/.env only.
-  const stack = await renderStack({ files, branch, env, commit, host: ctx.host, processEnv: {}, ageIdentities: ctx.ageIdentities });
+  const allowFrom = environment.kind === 'production' ? undefined : await productionAllow(ctx);
+  const stack = await renderStack({ files, branch, env, overlay, allowFrom, commit, host: ctx.host, processEnv: {}, ageIdentities: ctx.ageIdentities });
   const registries = await repoRegistryCredentials(files, ctx.ageIdentities);
   if (registries) stack.registries = Object.fromEntries(registries);
   for (const v of secretValues(stack)) ctx.addSecret?.(v);
   return stack;
+}
+
+/** production's policy file, which alone may allow hostile options (nothing known: nothing allowed). */
+async function productionAllow(ctx: RenderContext): Promise<{ file: string; text: string | undefined }> {
+  const head = ctx.productionHead?.();
+  const file = `${POLICY_FILE} on production`;
+  if (!head) return { file, text: undefined };
+  const bytes = (await ctx.source.readTree(head, 'infra/')).get(POLICY_FILE);
+  return { file: `${POLICY_FILE} on production (${head.slice(0, 12)})`, text: bytes === undefined ? undefined : Buffer.from(bytes).toString('utf8') };
 }
 
 /** Registry credentials the repo owners manage: infra/secrets/registries.age (Docker config.json

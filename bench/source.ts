@@ -35,7 +35,7 @@ const source = new GitSource({
   url, dir: path.join(work, 'repo.git'),
   branches: { production: 'production', master: 'master' },
   previews: { enabled: true, pattern: 'preview/*', pullRequests: true },
-  intervalMs: 1000, maxBackoffMs: 10_000, clock: systemClock, logger: quiet,
+  intervalMs: 1000, maxBackoffMs: 10_000, clock: systemClock, logger: quiet, host: 'bench-host',
 });
 
 /** CPU ms used by reaped child processes of this process (git), from /proc. */

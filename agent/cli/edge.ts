@@ -30,6 +30,9 @@ export function register(parent: Command, ctx: CliContext): void {
         tls: config?.edge.tls,
         controlSocket: args.controlSocket ?? config!.edge.controlSocket,
         routesFile: args.routesFile ?? config!.edge.routesFile,
+        tunnelIdleTimeoutMs: config?.edge.tunnels.idleTimeoutMs,
+        maxTunnels: config?.edge.tunnels.max,
+        maxTunnelsPerClient: config?.edge.tunnels.maxPerClient,
       });
       let edge: RunningEdge;
       if (cluster.isWorker) edge = await runEdgeWorker(options, logger);

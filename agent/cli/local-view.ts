@@ -5,7 +5,7 @@ import type { Stack } from '../../shared/stack/model.js';
 import { systemClock } from '../clock.js';
 import { loadAgentConfig } from '../config/load.js';
 import type { AgentConfig } from '../config/schema.js';
-import { envOf } from '../agent.js';
+import type { Environment } from '../environment.js';
 import { silentLogger } from '../logger.js';
 import { renderAt } from '../render.js';
 import { gitSourceFor } from '../source/configured.js';
@@ -17,9 +17,9 @@ export interface LocalView {
   config: AgentConfig;
   store: StateStore;
   source: GitSource;
-  /** Branch → env for production and master. */
-  envs: { env: string; branch: string }[];
-  render(env: string, branch: string, commit: string): Promise<Stack>;
+  /** production and master, as the agent names them. */
+  envs: Environment[];
+  render(env: Environment, commit: string): Promise<Stack>;
 }
 
 export async function openLocalView(configFile: string): Promise<LocalView> {
@@ -30,10 +30,7 @@ export async function openLocalView(configFile: string): Promise<LocalView> {
     config,
     store: new StateStore(config.stateDir),
     source,
-    envs: [
-      { env: envOf('production', config.branches.production), branch: config.branches.production },
-      { env: envOf('master', config.branches.master), branch: config.branches.master },
-    ],
-    render: (env, branch, commit) => renderAt({ source, host: config.host, ageIdentities: identities }, env, branch, commit),
+    envs: [source.environmentOf(config.branches.production), source.environmentOf(config.branches.master)],
+    render: (env, commit) => renderAt({ source, host: config.host, ageIdentities: identities, productionHead: () => source.heads().get(config.branches.production) }, env, commit),
   };
 }

@@ -14,14 +14,15 @@ export function register(parent: Command, ctx: CliContext): void {
       const view = await openLocalView(ctx.globals().config);
       const runtime = new DockerRuntime({ socketPath: view.config.docker.socket });
       const lines: string[] = [];
-      for (const { env, branch } of view.envs) {
+      for (const environment of view.envs) {
+        const { name: env, branch } = environment;
         const head = view.source.heads().get(branch);
         if (!head) { lines.push(`${env}: branch ${branch} not seen yet`); continue; }
         const state = await view.store.load(env, branch);
         const failed = isFailed(state, head);
         if (failed) { lines.push(`${env}: head ${head.slice(0, 12)} failed before and is skipped until the branch moves: ${failed.reason.split('\n')[0]}`); continue; }
         try {
-          const stack = await view.render(env, branch, head);
+          const stack = await view.render(environment, head);
           const p = plan(stack, await runtime.list(env), state);
           lines.push(`${env}: ${state.live?.commit.slice(0, 12) ?? 'nothing'} → ${head.slice(0, 12)}${p.changes ? '' : ' (no changes)'}`, ...describePlan(p).map((l) => `  ${l}`));
         } catch (e) {

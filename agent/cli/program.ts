@@ -10,6 +10,8 @@ import { registerVerbs } from './verbs.js';
 
 export interface GlobalOptions {
   config: string;
+  /** True when --config or AUTOINFRA_CONFIG named the file (not the default path). */
+  configGiven: boolean;
   logFormat?: 'text' | 'json';
   logLevel?: 'error' | 'warn' | 'info' | 'debug';
 }
@@ -43,7 +45,7 @@ export function buildProgram(): Command {
     .enablePositionalOptions(false);
 
   const ctx: CliContext = {
-    globals: () => program.opts<GlobalOptions>(),
+    globals: () => ({ ...program.opts<GlobalOptions>(), configGiven: program.getOptionValueSource('config') !== 'default' }),
     logger: (d = {}) => {
       const g = program.opts<GlobalOptions>();
       return createLogger({

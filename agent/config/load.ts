@@ -39,7 +39,7 @@ interface RawConfig {
   runtime_dir?: string;
   keys?: { signing?: string; age?: string };
   docker?: { socket?: string };
-  edge?: { listen?: string[]; tls?: { listen: string; cert: string; key: string }[]; control_socket?: string; routes_file?: string };
+  edge?: { listen?: string[]; tls?: { listen: string; cert: string; key: string }[]; control_socket?: string; routes_file?: string; tunnels?: { idle_timeout?: string | number; max?: number; max_per_client?: number } };
   api?: { listen?: string };
   deploy?: { watch?: string | number; drift_interval?: string | number };
   registries?: { auth_file?: string };
@@ -90,6 +90,8 @@ function semanticProblems(ld: LocatedDocument): Problem[] {
     const v = raw.deploy?.[key];
     if ((typeof v === 'string' || typeof v === 'number') && parseDuration(v) === undefined) out.push(problemAt(ld, ['deploy', key], `expected a duration such as 2m, got ${JSON.stringify(v)}`));
   }
+  const idle = raw.edge?.tunnels?.idle_timeout;
+  if ((typeof idle === 'string' || typeof idle === 'number') && parseDuration(idle) === undefined) out.push(problemAt(ld, ['edge', 'tunnels', 'idle_timeout'], `expected a duration such as 60s, got ${JSON.stringify(idle)}`));
   const listen = Array.isArray(raw.edge?.listen) ? raw.edge.listen : [];
   for (const [i, l] of listen.entries()) {
     if (typeof l === 'string' && !/^(\[[0-9a-fA-F:]+\]|[\w.-]*)?:\d{1,5}$/.test(l) && !l.startsWith('/') && l !== 'systemd') {
@@ -125,6 +127,11 @@ function resolve(file: string, raw: RawConfig): AgentConfig {
       tls: raw.edge?.tls ?? [],
       controlSocket: raw.edge?.control_socket ?? path.join(runtimeDir, defaults.edge.controlSocket),
       routesFile: raw.edge?.routes_file ?? path.join(stateDir, defaults.edge.routesFile),
+      tunnels: {
+        ...(raw.edge?.tunnels?.idle_timeout !== undefined ? { idleTimeoutMs: parseDuration(raw.edge.tunnels.idle_timeout)! } : {}),
+        ...(raw.edge?.tunnels?.max !== undefined ? { max: raw.edge.tunnels.max } : {}),
+        ...(raw.edge?.tunnels?.max_per_client !== undefined ? { maxPerClient: raw.edge.tunnels.max_per_client } : {}),
+      },
     },
     api: { ...defaults.api, ...raw.api },
     registries: { authFile: raw.registries?.auth_file },

@@ -73,6 +73,12 @@ export const agentConfigSchema = {
         },
         control_socket: str,
         routes_file: str,
+        // WebSocket tunnels (docs/edge.md): unset keys keep the edge's defaults (agent/edge/options.ts).
+        tunnels: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { idle_timeout: durationSchema, max: { type: 'integer', minimum: 1 }, max_per_client: { type: 'integer', minimum: 1 } },
+        },
       },
     },
     api: {
@@ -113,7 +119,7 @@ export interface AgentConfig {
   runtimeDir: string;
   keys: { signing: string; age: string };
   docker: { socket: string };
-  edge: { listen: string[]; tls: { listen: string; cert: string; key: string }[]; controlSocket: string; routesFile: string };
+  edge: { listen: string[]; tls: { listen: string; cert: string; key: string }[]; controlSocket: string; routesFile: string; tunnels: { idleTimeoutMs?: number; max?: number; maxPerClient?: number } };
   api: { listen: string };
   /** Docker config.json-format file with registry credentials (`docker login` output). */
   registries: { authFile?: string };

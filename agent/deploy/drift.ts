@@ -70,6 +70,6 @@ export async function repairDrift(deps: StepDeps, limiter: RepairLimiter, env: E
       await emit(deps, env, 'failed', { commit: liveStack.commit, service: d.service, colour: liveSvc.colour, stage: 'drift', reason: describeError(e), code: e instanceof AutoinfraError ? e.code : undefined, detail: { kind: d.kind } });
     }
   }
-  if (repaired) await publishRoutes(deps, liveStack, state.live, undefined).catch(() => undefined);
+  if (repaired) await publishRoutes(deps, env, liveStack, state.live, undefined).catch(() => undefined);
   return repaired;
 }

@@ -48,6 +48,6 @@ export async function recover(deps: StepDeps, env: Environment, stack?: Stack): 
       await runtime.start(c.id).catch((e) => logger.error(`restart of ${c.name} failed: ${describeError(e)}`));
     }
   }
-  if (stack && state.live) await publishRoutes(deps, stack, state.live, undefined).catch((e) => logger.warn(`routes not applied: ${describeError(e)}`, { env: env.name }));
+  if (stack && state.live) await publishRoutes(deps, env, stack, state.live, undefined).catch((e) => logger.warn(`routes not applied: ${describeError(e)}`, { env: env.name }));
   return state;
 }

@@ -39,7 +39,7 @@ export async function startAndGate(deps: StepDeps, env: Environment, stack: Stac
     // The engine went away mid-way: not the commit's fault. The journal stays; a retry or the
     // next start converges (orphans go) and deploys the commit again.
     if (isEngineUnreachable(e)) throw e;
-    await undoStarted(deps, stack, state, started);
+    await undoStarted(deps, env, stack, state, started);
     throw e;
   }
   return started;
@@ -63,7 +63,7 @@ async function gate(deps: StepDeps, env: Environment, stack: Stack, service: Ser
  * Removes the containers an attempt started and brings back the ones recreate stopped. A
  * restarted container gets a new ephemeral port: it is gated again and the routes re-published.
  */
-export async function undoStarted(deps: StepDeps, stack: Stack, state: EnvState, started: StartedService[]): Promise<void> {
+export async function undoStarted(deps: StepDeps, env: Environment, stack: Stack, state: EnvState, started: StartedService[]): Promise<void> {
   const { runtime, logger } = deps;
   for (const s of [...started].reverse()) {
     await runtime.remove(s.container.id).catch((e) => logger.error(`cleanup of ${s.container.name} failed: ${describeError(e)}`));
@@ -82,5 +82,5 @@ export async function undoStarted(deps: StepDeps, stack: Stack, state: EnvState,
       logger.error(`restart of ${svc.container} failed: ${describeError(e)}`, { env: stack.env });
     }
   }
-  if (restarted) await publishRoutes(deps, stack, state.live, undefined).catch((e) => logger.error(`routes not re-applied: ${describeError(e)}`, { env: stack.env }));
+  if (restarted) await publishRoutes(deps, env, stack, state.live, undefined).catch((e) => logger.error(`routes not re-applied: ${describeError(e)}`, { env: stack.env }));
 }

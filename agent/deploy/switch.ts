@@ -1,5 +1,6 @@
 // Switch: the environment's routes are built from a live set (upstream = each container's
 // 127.0.0.1 port) and applied to the edge in one table; the old colour stays as `previous`.
+import type { Environment } from '../environment.js';
 import type { Stack } from '../../shared/stack/model.js';
 import type { Route } from '../../shared/routes/route-table.js';
 import { isJob, type Plan } from '../planner.js';
@@ -45,6 +46,6 @@ export async function upstreamOf(deps: Pick<StepDeps, 'runtime'>, container: str
 }
 
 /** One route-table apply for the environment (resolves when the edge acknowledged). */
-export async function publishRoutes(deps: Deps, stack: Stack, live: LiveSet, previous: LiveSet): Promise<void> {
-  await deps.routes.publish(stack.env, await routesFor(deps, stack, live, previous));
+export async function publishRoutes(deps: Deps, env: Environment, stack: Stack, live: LiveSet, previous: LiveSet): Promise<void> {
+  await deps.routes.publish(env, await routesFor(deps, stack, live, previous));
 }

@@ -6,6 +6,8 @@ import type { Environment } from '../environment.js';
 import { isJob } from '../planner.js';
 import { emit, type StepDeps } from './deps.js';
 import type { StartedService } from './start-gate.js';
+import type { UpstreamCounters } from '../routing.js';
+import type { ExecutorOptions } from './options.js';
 
 export interface WatchProblem { service: string; reason: string }
 
@@ -29,14 +31,21 @@ export async function watch(deps: StepDeps, env: Environment, stack: Stack, star
       if (c.health === 'unhealthy') return { service: s.service.name, reason: 'container turned unhealthy' };
       const upstream = upstreams.get(s.service.name);
       const counters = upstream && edge.upstreamCounters ? await edge.upstreamCounters(upstream).catch(() => undefined) : undefined;
-      if (counters) {
-        const errors = counters.errors5xx + counters.connectErrors;
-        if (errors >= options.minErrors && errors / Math.max(1, counters.requests) >= options.errorRate) {
-          return { service: s.service.name, reason: `${errors} errors in ${counters.requests} requests (5xx ${counters.errors5xx}, connection ${counters.connectErrors})` };
-        }
-      }
+      const reason = counters && watchVerdict(counters, options);
+      if (reason) return { service: s.service.name, reason };
     }
     await clock.sleep(Math.min(options.watchPollMs, Math.max(0, end - clock.now())));
   }
   return undefined;
+}
+
+/**
+ * The error-rate decision, pure: a reason to switch back, or undefined. `counters` say only what
+ * the upstream did (agent/edge-control.ts leaves out what the edge answered for the client's
+ * reasons), so a client cannot fail a deploy by sending requests the edge refuses.
+ */
+export function watchVerdict(counters: UpstreamCounters, options: Pick<ExecutorOptions, 'minErrors' | 'errorRate'>): string | undefined {
+  const errors = counters.errors5xx + counters.connectErrors;
+  if (errors < options.minErrors || errors / Math.max(1, counters.requests) < options.errorRate) return undefined;
+  return `${errors} errors in ${counters.requests} requests (5xx ${counters.errors5xx}, connection ${counters.connectErrors})`;
 }

@@ -15,6 +15,9 @@ import { StatsRecorder, type EdgeStats } from './stats.js';
 import { UpstreamPools } from './upstream-pools.js';
 import { Mirror } from './mirror.js';
 import { Proxy } from './proxy.js';
+import { rawAnswer } from './edge-answers.js';
+import { openFileLimit, tunnelCap } from './fd-limit.js';
+import type { Duplex } from 'node:stream';
 import { inheritedFds, listen, listenSpecs, parseListenAddress, type ListenSpec } from './listeners.js';
 import { startControlServer } from './control-server.js';
 import { EdgeListenError } from './errors.js';
@@ -52,7 +55,10 @@ export class EdgeServer {
     this.#pools = new UpstreamPools({ connections: o.upstreamConnections, headersTimeoutMs: o.upstreamHeadersTimeoutMs, bodyTimeoutMs: o.upstreamBodyTimeoutMs, connectTimeoutMs: o.upstreamConnectTimeoutMs });
     this.#mirrorPools = new UpstreamPools({ connections: o.mirror.maxInFlight, headersTimeoutMs: o.mirror.timeoutMs, bodyTimeoutMs: o.mirror.timeoutMs, connectTimeoutMs: Math.min(o.upstreamConnectTimeoutMs, o.mirror.timeoutMs) });
     const mirror = new Mirror({ options: o.mirror, pools: this.#mirrorPools, stats: this.#stats, random: this.#d.random, now: this.#d.now });
-    this.#proxy = new Proxy({ options: o, lookup: () => this.#lookup, pools: this.#pools, mirror, stats: this.#stats, logger: deps.logger, now: this.#d.now });
+    // Tunnels may hold at most half the fds (fd-limit.ts): a lower cap than configured is logged once.
+    const cap = tunnelCap(o.maxTunnels, openFileLimit());
+    if (cap < o.maxTunnels) deps.logger.info('tunnel cap lowered to fit the open-file limit', { maxTunnels: cap, configured: o.maxTunnels, openFileLimit: openFileLimit() });
+    this.#proxy = new Proxy({ options: { ...o, maxTunnels: cap }, lookup: () => this.#lookup, pools: this.#pools, mirror, stats: this.#stats, logger: deps.logger, now: this.#d.now });
   }
 
   get version(): number { return this.#lookup.version; }
@@ -98,9 +104,20 @@ export class EdgeServer {
     server.keepAliveTimeout = o.idleTimeoutMs;
     server.on('request', (req, res) => this.#proxy.handle(req, res, proto));
     server.on('upgrade', (req, socket, head) => this.#proxy.upgrade(req, socket, head, proto));
+    // CONNECT would make the edge a forward proxy to anywhere: refused (Node would drop it silently).
+    server.on('connect', (_req, socket: Duplex) => {
+      this.#stats.stats.edgeAnswers.badRequest++;
+      socket.on('error', () => socket.destroy());
+      rawAnswer(socket, 501);
+    });
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      // Malformed HTTP from the client: counted as the edge's own answer, never as a route's.
+      const own = this.#stats.stats.edgeAnswers;
+      const [status, reason] = err.code === 'HPE_HEADER_OVERFLOW' ? ['431 Request Header Fields Too Large', 'tooLarge'] as const
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? ['408 Request Timeout', 'requestTimeout'] as const
+        : ['400 Bad Request', 'badRequest'] as const;
       if (!socket.writable) { socket.destroy(); return; }
-      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      own[reason]++;
       socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     });
     await listen(server, spec);

@@ -1,5 +1,6 @@
 // Hop-by-hop headers (RFC 9110 §7.6.1) are for one connection only: a proxy removes them, and any
-// header named in `Connection`. The edge also sets X-Forwarded-* itself.
+// header named in `Connection`. The edge also sets X-Forwarded-* itself, and drops any
+// client-sent X-Autoinfra-* (headers only the edge may set).
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization', 'http2-settings']);
 
@@ -26,6 +27,8 @@ export function upstreamRequestHeaders(raw: string[], fwd: ForwardInfo, keepUpgr
     if (HOP_BY_HOP.has(lower) || lower === 'expect') continue;
     if (lower === 'x-forwarded-for') { forwardedFor = forwardedFor ? `${forwardedFor}, ${raw[i + 1]}` : raw[i + 1]; continue; }
     if (lower === 'x-forwarded-proto' || lower === 'x-forwarded-host') continue;
+    // X-Autoinfra-* are the edge's own (X-Autoinfra-Mirror marks a copy): a client must not forge them.
+    if (lower.startsWith('x-autoinfra-')) continue;
     out.push(raw[i], raw[i + 1]);
   }
   const filtered = listed ? dropListed(out, listed) : out;

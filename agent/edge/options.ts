@@ -25,6 +25,12 @@ export interface EdgeOptions {
   maxInFlightPerUpstream: number;
   /** Graceful stop: in-flight requests get this long to finish after SIGTERM. */
   stopTimeoutMs: number;
+  /** An upgraded connection (WebSocket tunnel) with no byte either way for this long is closed (nginx's proxy_read_timeout). */
+  tunnelIdleTimeoutMs: number;
+  /** Tunnels open (or being opened) in one edge process; beyond it an upgrade is answered 503. Each costs 2 fds. */
+  maxTunnels: number;
+  /** Tunnels from one client (an IPv4 address or an IPv6 /64, tunnels.ts clientKey) in one edge process; beyond it 503. */
+  maxTunnelsPerClient: number;
   mirror: {
     /** Mirror requests in flight across the edge; beyond it, sampled requests are dropped and counted. */
     maxInFlight: number;
@@ -51,6 +57,10 @@ export const defaultEdgeOptions: Readonly<Omit<EdgeOptions, 'controlSocket' | 'r
   upstreamConnections: 128,
   maxInFlightPerUpstream: 10_000,
   stopTimeoutMs: 30_000,
+  tunnelIdleTimeoutMs: 60_000,
+  // 10 000 tunnels hold 20 000 fds: under the unit's LimitNOFILE=65536 with room for requests.
+  maxTunnels: 10_000,
+  maxTunnelsPerClient: 256,
   mirror: Object.freeze({ maxInFlight: 64, maxBodyBytes: 64 * 1024, methods: Object.freeze(['GET', 'HEAD']), timeoutMs: 10_000, downBackoffMs: 1_000 }),
 });
 

@@ -2,17 +2,20 @@
 // connection, so keep-alive clients follow a switch at once — and streamed to the upstream's
 // keep-alive pool with undici's low-level dispatch. Bodies stream both ways with backpressure.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../logger.js';
 import type { EdgeOptions } from './options.js';
-import type { Route } from '../../shared/routes/route-table.js';
 import type { RouteLookup } from './routes.js';
 import { observe, statusClass, type StatsRecorder, type TrafficCounts } from './stats.js';
 import type { UpstreamPools } from './upstream-pools.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './hop-headers.js';
 import type { Mirror, MirrorTicket } from './mirror.js';
+import { parseRequestTarget } from './request-target.js';
+import { rawAnswer, sendEdgeAnswer, TUNNEL_LIMIT_ANSWER } from './edge-answers.js';
+import { errorKind } from './upstream-error.js';
+import { TunnelSlots } from './tunnels.js';
+import { UpgradeExchange } from './upgrade.js';
 
 export interface ProxyDeps {
   options: EdgeOptions;
@@ -24,29 +27,6 @@ export interface ProxyDeps {
   now: () => number;
 }
 
-/** Small, clear bodies for the answers the edge gives itself. */
-const EDGE_ANSWERS: Record<number, string> = {
-  404: 'autoinfra edge: no route for this host\n',
-  502: 'autoinfra edge: the upstream did not answer (bad gateway)\n',
-  503: 'autoinfra edge: the upstream is overloaded, try again shortly\n',
-  504: 'autoinfra edge: the upstream did not answer in time (gateway timeout)\n',
-};
-
-export function sendEdgeAnswer(res: ServerResponse, status: number): void {
-  const body = EDGE_ANSWERS[status] ?? `autoinfra edge: ${status}\n`;
-  if (res.headersSent) { res.destroy(); return; }
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
-  res.end(body);
-}
-
-type ErrorKind = 'connect' | 'timeout' | 'other';
-function errorKind(err: Error): ErrorKind {
-  const code = (err as { code?: string }).code ?? '';
-  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENOTFOUND' || code === 'EADDRNOTAVAIL') return 'connect';
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT') return 'timeout';
-  return 'other';
-}
-
 export class Proxy {
   readonly #d: ProxyDeps;
   /** Requests in flight in this process (for the graceful stop). */
@@ -56,12 +36,26 @@ export class Proxy {
   /** Open upgraded connections (client side), closed at the end of a graceful stop. */
   readonly tunnels = new Set<Duplex>();
 
-  constructor(deps: ProxyDeps) { this.#d = deps; }
+  readonly #tunnelSlots: TunnelSlots;
+
+  constructor(deps: ProxyDeps) {
+    this.#d = deps;
+    this.#tunnelSlots = new TunnelSlots(deps.options, deps.stats.stats.tunnels);
+  }
 
   handle(req: IncomingMessage, res: ServerResponse, proto: 'http' | 'https'): void {
     const d = this.#d;
-    const route = d.lookup().match(req.headers.host, req.url ?? '/');
     if (this.stopping) res.shouldKeepAlive = false;
+    const target = admit(req);
+    if (target.kind !== 'route') {
+      req.resume();
+      if (target.kind === 'options') { d.stats.stats.edgeAnswers.options++; answerOptions(res); return; }
+      d.stats.stats.edgeAnswers.badRequest++;
+      res.shouldKeepAlive = false;
+      sendEdgeAnswer(res, 400);
+      return;
+    }
+    const route = d.lookup().match(target.host, target.path);
     if (!route) {
       d.stats.stats.unrouted++;
       req.resume();
@@ -73,12 +67,13 @@ export class Proxy {
     if (up.inFlight >= d.options.maxInFlightPerUpstream) {
       req.resume();
       countAnswer(rc, up, 503, 0);
+      rc.edgeAnswers.overloaded++; up.edgeAnswers.overloaded++;
       sendEdgeAnswer(res, 503);
       return;
     }
-    const headers = upstreamRequestHeaders(req.rawHeaders, { remoteAddress: req.socket.remoteAddress ?? '', proto, host: req.headers.host });
+    const headers = forwardHeaders(req, target, proto, false);
     const method = req.method ?? 'GET';
-    const path = req.url ?? '/';
+    const path = target.target;
     const cl = req.headers['content-length'];
     const contentLength = cl === undefined ? undefined : Number(cl);
     const hasBody = req.headers['transfer-encoding'] !== undefined || (contentLength !== undefined && contentLength > 0);
@@ -92,7 +87,7 @@ export class Proxy {
         if (m.tee) { body = req.pipe(m.tee); req.once('error', (e) => m.tee?.destroy(e)); }
       }
     }
-    const exchange = new Exchange(this, route, rc, up, res, ticket, d.now);
+    const exchange = new Exchange(this, req, rc, up, res, ticket, d.now);
     try {
       d.pools.get(route.upstream).dispatch({ path, method: method as Dispatcher.HttpMethod, headers, body }, exchange);
     } catch (e) {
@@ -100,11 +95,17 @@ export class Proxy {
     }
   }
 
-  /** WebSocket and other upgrades: a byte tunnel to the upstream after forwarding the handshake. */
+  /** WebSocket and other upgrades: the handshake is forwarded; a byte tunnel only after the upstream's 101 (upgrade.ts). */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, proto: 'http' | 'https'): void {
     const d = this.#d;
-    const route = d.lookup().match(req.headers.host, req.url ?? '/');
     socket.on('error', () => socket.destroy());
+    const target = admit(req);
+    if (target.kind !== 'route') {
+      d.stats.stats.edgeAnswers.badRequest++;
+      rawAnswer(socket, 400);
+      return;
+    }
+    const route = d.lookup().match(target.host, target.path);
     if (!route) {
       d.stats.stats.unrouted++;
       rawAnswer(socket, 404);
@@ -112,50 +113,66 @@ export class Proxy {
     }
     const up = d.stats.upstream(route.upstream);
     const rc = d.stats.route(route.id);
-    const [host, port] = splitAddress(route.upstream);
-    const headers = upstreamRequestHeaders(req.rawHeaders, { remoteAddress: req.socket.remoteAddress ?? '', proto, host: req.headers.host }, true);
-    let lines = `${req.method} ${req.url} HTTP/1.1\r\n`;
-    for (let i = 0; i < headers.length; i += 2) lines += `${headers[i]}: ${headers[i + 1]}\r\n`;
-    const started = d.now();
-    rc.requests++; up.requests++;
-    rc.tunnels++; up.tunnels++;
-    let closed = false;
-    this.tunnels.add(socket);
-    const upstream = net.connect({ host, port, timeout: d.options.upstreamConnectTimeoutMs });
-    const close = (): void => {
-      if (closed) return;
-      closed = true;
-      this.tunnels.delete(socket);
-      rc.tunnels--; up.tunnels--;
-      upstream.destroy();
-      socket.destroy();
-    };
-    upstream.once('connect', () => {
-      upstream.setTimeout(0);
-      observe(rc.latency, d.now() - started); observe(up.latency, d.now() - started);
-      rc.status['1xx']++; up.status['1xx']++;
-      upstream.write(lines + '\r\n');
-      if (head.length) upstream.write(head);
-      socket.pipe(upstream);
-      upstream.pipe(socket);
-    });
-    const failed = (kind: ErrorKind): void => {
-      if (closed) return;
-      if (upstream.connecting || upstream.bytesRead === 0) {
-        rc.upstreamErrors[kind]++; up.upstreamErrors[kind]++;
-        rc.status['5xx']++; up.status['5xx']++;
-        rawAnswer(socket, kind === 'timeout' ? 504 : 502);
-      }
-      close();
-    };
-    upstream.once('timeout', () => failed('timeout'));
-    upstream.once('error', (e) => failed(errorKind(e)));
-    upstream.once('close', close);
-    socket.once('close', close);
+    // Only WebSocket is tunnelled. Any other protocol (h2c above all: HTTP/2 requests inside the
+    // tunnel would pass routing) is forwarded as a plain request without Upgrade, relayed, and the
+    // connection closed. Node has not parsed such a request's body, so one with a body is refused.
+    const websocket = (req.headers.upgrade ?? '').trim().toLowerCase() === 'websocket';
+    if (!websocket && (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0)) {
+      countAnswer(rc, up, 400, 0);
+      rc.edgeAnswers.badRequest++; up.edgeAnswers.badRequest++;
+      rawAnswer(socket, 400);
+      return;
+    }
+    const slot = this.#tunnelSlots.take(req.socket.remoteAddress ?? '');
+    if (!slot) {
+      countAnswer(rc, up, 503, 0);
+      rc.edgeAnswers.tunnelLimit++; up.edgeAnswers.tunnelLimit++;
+      rawAnswer(socket, 503, TUNNEL_LIMIT_ANSWER);
+      return;
+    }
+    // Connection and Upgrade are hop-by-hop: undici writes its own from `upgrade`.
+    const headers = forwardHeaders(req, target, proto, false);
+    const exchange = new UpgradeExchange({ socket, head, route: rc, up, slot, idleTimeoutMs: d.options.tunnelIdleTimeoutMs, onIdle: () => this.#tunnelSlots.idleClosed(), open: this.tunnels, now: d.now });
+    try {
+      d.pools.get(route.upstream).dispatch({ path: target.target, method: (req.method ?? 'GET') as Dispatcher.HttpMethod, headers, body: null, upgrade: websocket ? req.headers.upgrade : undefined }, exchange);
+    } catch (e) {
+      exchange.onError(e as Error);
+    }
   }
 
   finished(): void { this.inFlight--; }
   started(): void { this.inFlight++; }
+}
+
+type Admission = { kind: 'refuse' } | { kind: 'options' } | { kind: 'route'; host: string | undefined; path: string; target: string; hostMissing: boolean };
+
+/**
+ * What the edge does with a request before routing: answer `OPTIONS *` itself (a question about the
+ * edge, not about any site); refuse (400) a request whose routing would be ambiguous — two Host
+ * headers (which one routes, and which one does the upstream trust?) — or whose target
+ * request-target.ts refuses; else route by the normalised path and the target's authority.
+ */
+function admit(req: IncomingMessage): Admission {
+  let hosts = 0;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 4 && raw[i].toLowerCase() === 'host') hosts++;
+  if (hosts > 1) return { kind: 'refuse' };
+  const t = parseRequestTarget(req.method ?? 'GET', req.url ?? '/', req.headers.host);
+  if (!t.ok) return { kind: 'refuse' };
+  if (t.form === 'asterisk') return { kind: 'options' };
+  return { kind: 'route', host: t.host, path: t.path, target: t.target, hostMissing: hosts === 0 && t.host !== undefined };
+}
+
+function forwardHeaders(req: IncomingMessage, target: Extract<Admission, { kind: 'route' }>, proto: 'http' | 'https', upgrade: boolean): string[] {
+  const headers = upstreamRequestHeaders(req.rawHeaders, { remoteAddress: req.socket.remoteAddress ?? '', proto, host: target.host }, upgrade);
+  // An HTTP/1.0 absolute-form request without Host: the upstream learns the host it was routed by.
+  if (target.hostMissing && target.host !== undefined) headers.unshift('host', target.host);
+  return headers;
+}
+
+function answerOptions(res: ServerResponse): void {
+  res.writeHead(200, { allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS', 'content-length': 0, 'cache-control': 'no-store' });
+  res.end();
 }
 
 function countAnswer(rc: TrafficCounts, up: TrafficCounts, status: number, ms: number): void {
@@ -165,21 +182,12 @@ function countAnswer(rc: TrafficCounts, up: TrafficCounts, status: number, ms: n
   observe(rc.latency, ms); observe(up.latency, ms);
 }
 
-function rawAnswer(socket: Duplex, status: number): void {
-  const body = EDGE_ANSWERS[status] ?? '';
-  const reason = status === 404 ? 'Not Found' : status === 504 ? 'Gateway Timeout' : 'Bad Gateway';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-}
-
-export function splitAddress(address: string): [string, number] {
-  const i = address.lastIndexOf(':');
-  const host = address.slice(0, i);
-  return [host.startsWith('[') ? host.slice(1, -1) : host, Number(address.slice(i + 1))];
-}
-
 /** One request's journey through undici (legacy handler callbacks: undici's native, cheapest path). */
 class Exchange implements Dispatcher.DispatchHandler {
   readonly #proxy: Proxy;
+  readonly #req: IncomingMessage;
+  /** Set when the client's request stream failed (malformed chunked body, connection lost mid-body). */
+  #clientBroke = false;
   readonly #route: TrafficCounts;
   readonly #up: TrafficCounts;
   readonly #res: ServerResponse;
@@ -190,8 +198,12 @@ class Exchange implements Dispatcher.DispatchHandler {
   #done = false;
   #status = 0;
 
-  constructor(proxy: Proxy, _route: Route, rc: TrafficCounts, up: TrafficCounts, res: ServerResponse, ticket: MirrorTicket | undefined, now: () => number) {
+  constructor(proxy: Proxy, req: IncomingMessage, rc: TrafficCounts, up: TrafficCounts, res: ServerResponse, ticket: MirrorTicket | undefined, now: () => number) {
     this.#proxy = proxy;
+    this.#req = req;
+    // Registered before undici sees the body, so the flag is set by the time undici reports the
+    // body's error to onError: that error is then the client's, not the upstream's.
+    req.once('error', () => { this.#clientBroke = true; });
     this.#route = rc;
     this.#up = up;
     this.#res = res;
@@ -225,11 +237,25 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onError(err: Error): void {
     if (this.#done) return;
+    if (this.#clientBroke || (this.#req.destroyed && !this.#req.complete)) {
+      // The client broke its request (Node's parser has answered 400 or the connection is gone).
+      this.#res.destroy();
+      this.#end(499);
+      return;
+    }
     const kind = errorKind(err);
-    const status = kind === 'timeout' ? 504 : 502;
+    if (kind === 'request') {
+      this.#route.edgeAnswers.badRequest++; this.#up.edgeAnswers.badRequest++;
+      this.#res.shouldKeepAlive = false;
+      sendEdgeAnswer(this.#res, 400);
+      this.#end(400);
+      return;
+    }
     this.#route.upstreamErrors[kind]++;
     this.#up.upstreamErrors[kind]++;
     if (this.#res.headersSent) { this.#res.destroy(err); this.#end(this.#status); return; }
+    const status = kind === 'timeout' ? 504 : 502;
+    this.#route.edgeAnswers.upstreamFailed++; this.#up.edgeAnswers.upstreamFailed++;
     this.#ticket?.production(status);
     sendEdgeAnswer(this.#res, status);
     this.#end(status);
@@ -241,9 +267,10 @@ class Exchange implements Dispatcher.DispatchHandler {
     const ms = this.#now() - this.#started;
     this.#route.inFlight--; this.#up.inFlight--;
     this.#proxy.finished();
-    // 499 (client closed before an answer) is not the upstream's doing: counted as a request only.
+    // 499 (client closed or broke its request before an answer) is not the upstream's doing.
     this.#route.requests++; this.#up.requests++;
-    if (status !== 499 && status !== 0) { const c = statusClass(status); this.#route.status[c]++; this.#up.status[c]++; }
+    if (status === 499) { this.#route.clientAborted++; this.#up.clientAborted++; }
+    else if (status !== 0) { const c = statusClass(status); this.#route.status[c]++; this.#up.status[c]++; }
     observe(this.#route.latency, ms); observe(this.#up.latency, ms);
   }
 }

@@ -2,6 +2,7 @@
 // A table maps host names (+ an optional path prefix) to the live upstream of one service.
 import { InvalidInputError, type Problem } from '../../shared/errors.js';
 import type { Route, RouteTable } from '../../shared/routes/route-table.js';
+import { normalisePath } from './request-target.js';
 
 export const EMPTY_TABLE: RouteTable = Object.freeze({ version: 0, routes: Object.freeze([]) as unknown as Route[] });
 
@@ -47,6 +48,7 @@ export function routeTableProblems(file: string, value: unknown): Problem[] {
     else ids.add(route.id);
     const prefix = route.pathPrefix;
     if (prefix !== undefined && (typeof prefix !== 'string' || !prefix.startsWith('/') || /[?#\s]/.test(prefix))) at(`${p}.pathPrefix`, `expected a path starting with "/", got ${JSON.stringify(prefix)}`);
+    else if (typeof prefix === 'string' && normalisePath(prefix) !== prefix) at(`${p}.pathPrefix`, `expected a path in normal form (requests are matched after normalisation, request-target.ts), got ${JSON.stringify(prefix)}`);
     if (!Array.isArray(route.hosts) || route.hosts.length === 0) at(`${p}.hosts`, 'expected a non-empty array of host names');
     else {
       for (const [j, h] of (route.hosts as unknown[]).entries()) {

@@ -1,6 +1,9 @@
 // Counters of the edge: per route and per upstream (requests, status classes, upstream errors,
 // in-flight, latency histogram) and per route mirror figures. Pure data; rendered as JSON for the
 // agent's watch (GET /stats) and as Prometheus text (GET /metrics). Workers' stats are summed.
+// The answers the edge gives itself are counted apart from the upstream's, so that what a client
+// provokes (a request the edge refuses) can be told from what the upstream did (see upstreamCounters
+// in agent/edge-control.ts, the watch's only view).
 
 /** Upper bounds (ms) of the latency histogram buckets; the last bucket is +Inf. */
 export const LATENCY_BUCKETS_MS: readonly number[] = Object.freeze([1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]);
@@ -18,7 +21,39 @@ export interface TrafficCounts {
   inFlight: number;
   /** Open upgraded (WebSocket) tunnels. */
   tunnels: number;
+  /** Requests the client broke off or broke (closed early, malformed body) before the answer: not the upstream's doing. */
+  clientAborted: number;
+  /** The edge's own answers on this route/upstream, by reason (each also counted in `status`). */
+  edgeAnswers: RouteEdgeAnswers;
   latency: Histogram;
+}
+
+/**
+ * Answers the edge gave itself after choosing a route. Only `upstreamFailed` says the upstream is
+ * broken (502/504: it refused the connection, reset it, or did not answer in time); the others are
+ * the client's doing or the edge's own limits, and the watch leaves them out.
+ */
+export interface RouteEdgeAnswers {
+  /** 502/504: the upstream refused, reset or timed out (also in upstreamErrors). */
+  upstreamFailed: number;
+  /** 400: the request could not be forwarded as sent (the upstream saw nothing). */
+  badRequest: number;
+  /** 503: more requests in flight to the upstream than maxInFlightPerUpstream. */
+  overloaded: number;
+  /** 503: an upgrade over the tunnel caps (per edge, per client address). */
+  tunnelLimit: number;
+}
+
+/** Answers the edge gave before any route was chosen (never reaching a route's counters). */
+export interface GlobalEdgeAnswers {
+  /** 400: malformed HTTP, duplicate Host, a request target or path the edge refuses. */
+  badRequest: number;
+  /** 200: `OPTIONS *` (about the edge itself, answered by it). */
+  options: number;
+  /** 431: request headers over maxHeaderSize. */
+  tooLarge: number;
+  /** 408: the request did not arrive within the header/request timeouts. */
+  requestTimeout: number;
 }
 
 export interface MirrorCounts {
@@ -39,6 +74,10 @@ export interface EdgeStats {
   workers: number;
   /** Requests no route matched (answered 404). */
   unrouted: number;
+  /** The edge's own answers before routing, by reason. */
+  edgeAnswers: GlobalEdgeAnswers;
+  /** Upgraded connections of the whole edge: open now (incl. handshakes in progress), refused over a cap, closed idle. */
+  tunnels: { open: number; refused: number; idleClosed: number };
   routes: Record<string, TrafficCounts>;
   upstreams: Record<string, TrafficCounts>;
   mirror: Record<string, MirrorCounts>;
@@ -55,8 +94,11 @@ export function observe(h: Histogram, ms: number): void {
 }
 
 export function trafficCounts(): TrafficCounts {
-  return { requests: 0, status: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 }, upstreamErrors: { connect: 0, timeout: 0, other: 0 }, inFlight: 0, tunnels: 0, latency: histogram() };
+  return { requests: 0, status: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 }, upstreamErrors: { connect: 0, timeout: 0, other: 0 }, inFlight: 0, tunnels: 0, clientAborted: 0, edgeAnswers: routeEdgeAnswers(), latency: histogram() };
 }
+
+function routeEdgeAnswers(): RouteEdgeAnswers { return { upstreamFailed: 0, badRequest: 0, overloaded: 0, tunnelLimit: 0 }; }
+function globalEdgeAnswers(): GlobalEdgeAnswers { return { badRequest: 0, options: 0, tooLarge: 0, requestTimeout: 0 }; }
 
 export function mirrorCounts(): MirrorCounts {
   return { sampled: 0, sent: 0, dropped: 0, errors: 0, agree: 0, disagree: 0, inFlight: 0, latency: histogram() };
@@ -67,7 +109,7 @@ export function statusClass(status: number): StatusClass {
   return c <= 1 ? '1xx' : c >= 5 ? '5xx' : CLASSES[c - 1];
 }
 
-export function emptyStats(): EdgeStats { return { version: 0, workers: 1, unrouted: 0, routes: {}, upstreams: {}, mirror: {} }; }
+export function emptyStats(): EdgeStats { return { version: 0, workers: 1, unrouted: 0, edgeAnswers: globalEdgeAnswers(), tunnels: { open: 0, refused: 0, idleClosed: 0 }, routes: {}, upstreams: {}, mirror: {} }; }
 
 /** The live counters of one process. */
 export class StatsRecorder {
@@ -94,7 +136,14 @@ function addTraffic(a: TrafficCounts, b: TrafficCounts): void {
   a.upstreamErrors.other += b.upstreamErrors.other;
   a.inFlight += b.inFlight;
   a.tunnels += b.tunnels;
+  a.clientAborted += b.clientAborted;
+  addCounts(a.edgeAnswers, b.edgeAnswers);
   addHistogram(a.latency, b.latency);
+}
+
+function addCounts<T extends object>(a: T, b: T): void {
+  const x = a as Record<string, number>; const y = b as Record<string, number>;
+  for (const k of Object.keys(x)) x[k] += y[k] ?? 0;
 }
 
 function addMirror(a: MirrorCounts, b: MirrorCounts): void {
@@ -109,6 +158,8 @@ export function mergeStats(parts: EdgeStats[]): EdgeStats {
   out.version = parts.length ? Math.min(...parts.map((p) => p.version)) : 0;
   for (const p of parts) {
     out.unrouted += p.unrouted;
+    addCounts(out.edgeAnswers, p.edgeAnswers);
+    addCounts(out.tunnels, p.tunnels);
     for (const [k, v] of Object.entries(p.routes)) addTraffic((out.routes[k] ??= trafficCounts()), v);
     for (const [k, v] of Object.entries(p.upstreams)) addTraffic((out.upstreams[k] ??= trafficCounts()), v);
     for (const [k, v] of Object.entries(p.mirror)) addMirror((out.mirror[k] ??= mirrorCounts()), v);
@@ -126,12 +177,24 @@ export function renderPrometheus(s: EdgeStats): string {
   lines.push(`autoinfra_edge_route_table_version ${s.version}`);
   family('autoinfra_edge_unrouted_requests_total', 'counter', 'Requests no route matched (404).');
   lines.push(`autoinfra_edge_unrouted_requests_total ${s.unrouted}`);
+  family('autoinfra_edge_own_answers_total', 'counter', 'Answers the edge gave itself before routing, by reason.');
+  for (const [reason, n] of Object.entries(s.edgeAnswers)) lines.push(`autoinfra_edge_own_answers_total{reason="${reason}"} ${n}`);
+  family('autoinfra_edge_tunnels_open', 'gauge', 'Upgraded connections open (each holds 2 file descriptors).');
+  lines.push(`autoinfra_edge_tunnels_open ${s.tunnels.open}`);
+  family('autoinfra_edge_tunnels_refused_total', 'counter', 'Upgrades refused (503) over the per-edge or per-client tunnel cap.');
+  lines.push(`autoinfra_edge_tunnels_refused_total ${s.tunnels.refused}`);
+  family('autoinfra_edge_tunnels_idle_closed_total', 'counter', 'Tunnels closed after tunnelIdleTimeoutMs without a byte either way.');
+  lines.push(`autoinfra_edge_tunnels_idle_closed_total ${s.tunnels.idleClosed}`);
   for (const [label, map] of [['route', s.routes], ['upstream', s.upstreams]] as const) {
     const n = `autoinfra_edge_${label}`;
     family(`${n}_requests_total`, 'counter', `Requests by ${label} and status class.`);
     for (const [k, v] of Object.entries(map)) for (const c of CLASSES) lines.push(`${n}_requests_total{${label}="${esc(k)}",class="${c}"} ${v.status[c]}`);
     family(`${n}_upstream_errors_total`, 'counter', `Upstream errors by ${label} and kind.`);
     for (const [k, v] of Object.entries(map)) for (const [kind, n2] of Object.entries(v.upstreamErrors)) lines.push(`${n}_upstream_errors_total{${label}="${esc(k)}",kind="${kind}"} ${n2}`);
+    family(`${n}_own_answers_total`, 'counter', `Answers the edge gave itself by ${label} and reason (upstreamFailed is the upstream's failure).`);
+    for (const [k, v] of Object.entries(map)) for (const [reason, n2] of Object.entries(v.edgeAnswers)) lines.push(`${n}_own_answers_total{${label}="${esc(k)}",reason="${reason}"} ${n2}`);
+    family(`${n}_client_aborted_total`, 'counter', `Requests the client broke off, by ${label}.`);
+    for (const [k, v] of Object.entries(map)) lines.push(`${n}_client_aborted_total{${label}="${esc(k)}"} ${v.clientAborted}`);
     family(`${n}_in_flight`, 'gauge', `Requests in flight by ${label}.`);
     for (const [k, v] of Object.entries(map)) lines.push(`${n}_in_flight{${label}="${esc(k)}"} ${v.inFlight}`);
     family(`${n}_tunnels`, 'gauge', `Open upgraded connections by ${label}.`);

@@ -3,6 +3,7 @@
 // leaves the environment entirely on its last live commit and records the new commit as failed.
 // The journal (state `operation.phase`) is saved before every step so a restart after kill -9
 // converges (recover). Every step is a typed DeployEvent on the injected EventSink.
+import { teardown, type TeardownResult } from '../deploy/teardown.js';
 import { describeError } from '../../shared/errors.js';
 import type { Stack } from '../../shared/stack/model.js';
 import type { Environment } from '../environment.js';
@@ -104,10 +105,10 @@ export class Executor {
     const previous = state.live;
     const newLive = await liveSetAfter(deps, stack, p, previous, started);
     try {
-      await publishRoutes(deps, stack, newLive, previous);
+      await publishRoutes(deps, env, stack, newLive, previous);
     } catch (e) {
-      await undoStarted(deps, stack, state, started);
-      await publishRoutes(deps, stack, previous, undefined).catch(() => undefined);
+      await undoStarted(deps, env, stack, state, started);
+      await publishRoutes(deps, env, stack, previous, undefined).catch(() => undefined);
       return this.fail(env, state, commit, e, 'switch');
     }
     state = { ...state, live: newLive, operation: { ...state.operation!, phase: 'watching', previous } };
@@ -118,16 +119,16 @@ export class Executor {
     const problem = await watch(deps, env, stack, started);
     if (problem) {
       await emit(deps, env, 'reverted', { commit, service: problem.service, stage: 'watch', reason: problem.reason });
-      await publishRoutes(deps, stack, previous, undefined).catch((e) => deps.logger.error(`route revert failed: ${describeError(e)}`, { env: env.name }));
+      await publishRoutes(deps, env, stack, previous, undefined).catch((e) => deps.logger.error(`route revert failed: ${describeError(e)}`, { env: env.name }));
       const reverted = { ...state, live: previous };
-      await undoStarted(deps, stack, reverted, started);
+      await undoStarted(deps, env, stack, reverted, started);
       return this.fail(env, reverted, commit, new WatchRevertError(problem.service, problem.reason), 'watch');
     }
 
     // 6. Drain and remove what the new commit replaced or dropped.
     state = { ...state, operation: { ...state.operation!, phase: 'draining' } };
     await store.save(state);
-    await publishRoutes(deps, stack, newLive, undefined);
+    await publishRoutes(deps, env, stack, newLive, undefined);
     await drainAndRemove(deps, env, stack, started, p, previous);
     await deps.secretFiles?.prune(stack).catch((e) => deps.logger.warn(`secret files not pruned: ${describeError(e)}`));
     await deps.repoFiles?.prune(stack).catch((e) => deps.logger.warn(`repo file copies not pruned: ${describeError(e)}`));
@@ -149,6 +150,11 @@ export class Executor {
   /** After a restart: finish or undo the interrupted operation, remove orphans, put the live routes back. */
   recover(env: Environment, stack?: Stack): Promise<EnvState> {
     return recover(this.deps, env, stack);
+  }
+
+  /** Removes an environment that went away (deploy/teardown.ts); `reason` goes on its events. */
+  teardown(env: Environment, reason: string): Promise<TeardownResult> {
+    return teardown(this.deps, env, reason);
   }
 
   /** Drift repair against the stack rendered at the live commit; returns how many containers were repaired. */

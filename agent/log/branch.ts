@@ -1,8 +1,7 @@
-// The one place the deploy log touches isomorphic-git: a private bare store that mirrors the
-// remote `deploy-log` branch, reads its files as blobs, and writes commits without a work tree.
-import fs from 'node:fs';
-import git, { type GitHttpRequest, type GitHttpResponse, type HttpClient, type TreeEntry } from 'isomorphic-git';
-import nodeHttp from 'isomorphic-git/http/node';
+// The deploy log's branch: a private bare store (agent/git/bare-repo.ts) that mirrors the remote
+// `deploy-log` branch, reads its files as blobs, and writes commits without a work tree.
+import { BareRepo, type Remote, type TreeEntry } from '../git/bare-repo.js';
+import { GitHttp } from '../git/http-transport.js';
 
 export const LOG_BRANCH = 'deploy-log';
 const REMOTE_REF = `refs/heads/${LOG_BRANCH}`;
@@ -10,10 +9,6 @@ const OUT_REF = 'refs/heads/deploy-log-out';
 const KNOWN_REF = `refs/heads/${LOG_BRANCH}`;
 
 const ZERO_OID = '0'.repeat(40);
-
-async function* once(body: Uint8Array): AsyncIterableIterator<Uint8Array> {
-  yield body;
-}
 
 function pushConflict(message: string): Error {
   return Object.assign(new Error(message), { code: 'GitPushError' });
@@ -23,8 +18,8 @@ export interface BranchOptions {
   gitdir: string;
   url: string;
   headers?: Record<string, string>;
-  /** isomorphic-git HTTP client (e.g. one with timeouts); default isomorphic-git/http/node. */
-  http?: HttpClient;
+  /** The transport (timeouts, ref-advertisement replay); default: one with 30 s timeouts. */
+  http?: GitHttp;
 }
 
 /** True for the two ways a concurrent pusher loses (notes: library-notes.md). */
@@ -35,63 +30,42 @@ export function isPushConflict(e: unknown): boolean {
 
 export class LogBranch {
   private initialised = false;
-  // isomorphic-git re-reads every pack index on each call without a cache: keep one per store.
-  private readonly cache: object = {};
-  private readonly http: HttpClient;
-  private readonly inner: HttpClient;
-  private advert?: { url: string; res: GitHttpResponse; body: Buffer };
+  private readonly repo: BareRepo;
+  private readonly http: GitHttp;
+  private readonly ownsHttp: boolean;
   constructor(private readonly o: BranchOptions) {
-    this.inner = o.http ?? nodeHttp;
-    this.http = { request: (req) => this.request(req) };
+    this.repo = new BareRepo(o.gitdir);
+    this.ownsHttp = !o.http;
+    this.http = o.http ?? new GitHttp({ timeoutMs: 30_000 });
   }
 
-  // The ref listing of fetchTip() and the discovery step of the fetch that follows are the same
-  // GET: the second is answered from the first (one request less per round, and the fetch is
-  // guaranteed to see the tip the listing saw).
-  private async request(req: GitHttpRequest): Promise<GitHttpResponse> {
-    const isAdvert = (req.method ?? 'GET') === 'GET' && req.url.endsWith('/info/refs?service=git-upload-pack');
-    const kept = this.advert;
-    this.advert = undefined;
-    if (isAdvert && kept && kept.url === req.url) return { ...kept.res, body: once(kept.body) };
-    const res = await this.inner.request(req);
-    if (!isAdvert || res.statusCode !== 200 || !res.body) return res;
-    const chunks: Uint8Array[] = [];
-    for await (const c of res.body) chunks.push(c);
-    const body = Buffer.concat(chunks);
-    this.advert = { url: req.url, res, body };
-    return { ...res, body: once(body) };
-  }
-
-  // A fresh object per call: isomorphic-git adds `Git-Protocol` to the headers it is given, which
-  // would then break a later protocol-v1 push on the same object.
-  private headers(): Record<string, string> {
-    return { ...this.o.headers };
+  private remote(): Remote {
+    return { http: this.http, url: this.o.url, headers: this.o.headers };
   }
 
   private async init(): Promise<void> {
     if (this.initialised) return;
-    await git.init({ fs, gitdir: this.o.gitdir, bare: true, defaultBranch: LOG_BRANCH });
-    await git.addRemote({ fs, gitdir: this.o.gitdir, remote: 'origin', url: this.o.url, force: true });
+    await this.repo.init({ defaultBranch: LOG_BRANCH, remoteUrl: this.o.url });
     this.initialised = true;
   }
 
   /** The remote tip of deploy-log (fetched into the store), or undefined when the branch does not exist. */
   async fetchTip(): Promise<string | undefined> {
     await this.init();
-    const refs = await git.listServerRefs({ http: this.http, url: this.o.url, headers: this.headers(), prefix: REMOTE_REF, protocolVersion: 1 });
-    const tip = refs.find((r) => r.ref === REMOTE_REF)?.oid;
-    if (!tip || (await this.has(tip))) { this.advert = undefined; return tip; }
+    // The listing and the discovery step of the fetch that follows are the same GET: the second
+    // is answered from the first (one request less per round, and the fetch sees the tip the
+    // listing saw).
+    this.http.beginReplay();
     try {
-      await git.fetch({ fs, cache: this.cache, http: this.http, gitdir: this.o.gitdir, remote: 'origin', ref: LOG_BRANCH, singleBranch: true, tags: false, headers: this.headers() });
+      const refs = await this.repo.listServerRefs(this.remote(), REMOTE_REF);
+      const tip = refs.find((r) => r.ref === REMOTE_REF)?.oid;
+      if (!tip || (await this.has(tip))) return tip;
+      await this.repo.fetch(this.remote(), { remoteRef: REMOTE_REF, localRef: LOG_BRANCH, writtenRef: `refs/remotes/origin/${LOG_BRANCH}` });
       await this.setKnownTip(tip);
-    } catch (e) {
-      // isomorphic-git 1.44 cannot fetch from a repo whose HEAD names a branch with no commits.
-      if ((e as { code?: string }).code === 'NotFoundError' && (e as { data?: { what?: string } }).data?.what === 'HEAD') {
-        throw new Error(`cannot fetch ${LOG_BRANCH}: the repository's HEAD (default branch) has no commits; push the default branch first`, { cause: e });
-      }
-      throw e;
+      return tip;
+    } finally {
+      this.http.endReplay();
     }
-    return tip;
   }
 
   /**
@@ -99,56 +73,50 @@ export class LogBranch {
    * fetch offers exactly this ref as its "have": without it every fetch downloads the whole history.
    */
   private async setKnownTip(oid: string): Promise<void> {
-    await git.writeRef({ fs, gitdir: this.o.gitdir, ref: KNOWN_REF, value: oid, force: true });
+    await this.repo.writeRef(KNOWN_REF, oid);
   }
 
   /** Fetches another branch (e.g. production, for the pinned keys); its commit, or undefined. */
   async fetchBranch(ref: string): Promise<string | undefined> {
     await this.init();
-    const r = await git.fetch({ fs, cache: this.cache, http: this.http, gitdir: this.o.gitdir, remote: 'origin', ref, singleBranch: true, depth: 1, tags: false, headers: this.headers() });
-    return r.fetchHead ?? undefined;
+    return this.repo.fetch(this.remote(), { remoteRef: `refs/heads/${ref}`, localRef: ref, writtenRef: `refs/remotes/origin/${ref}`, depth: 1 });
   }
 
   /** A file's content at a commit, or undefined when it is not there. */
   async readFileAt(commit: string, filepath: string): Promise<Buffer | undefined> {
-    try {
-      const { blob } = await git.readBlob({ fs, cache: this.cache, gitdir: this.o.gitdir, oid: commit, filepath });
-      return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
-    } catch {
-      return undefined;
-    }
+    const blob = await this.repo.readFileAt(commit, filepath);
+    return blob && Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
   }
 
   async has(oid: string): Promise<boolean> {
-    try { await git.readObject({ fs, cache: this.cache, gitdir: this.o.gitdir, oid, format: 'deflated' }); return true; } catch { return false; }
+    return this.repo.hasObject(oid);
   }
 
   /** Root tree entries of a commit ([] for none). */
   async rootTree(commit: string | undefined): Promise<TreeEntry[]> {
     if (!commit) return [];
-    return (await git.readTree({ fs, cache: this.cache, gitdir: this.o.gitdir, oid: commit })).tree;
+    return this.repo.readTree(commit);
   }
 
   async subTree(oid: string): Promise<TreeEntry[]> {
-    return (await git.readTree({ fs, cache: this.cache, gitdir: this.o.gitdir, oid })).tree;
+    return this.repo.readTree(oid);
   }
 
   async readBlob(oid: string): Promise<Buffer> {
-    const { blob } = await git.readBlob({ fs, cache: this.cache, gitdir: this.o.gitdir, oid });
+    const blob = await this.repo.readBlob(oid);
     return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
   }
 
   writeBlob(content: string | Buffer): Promise<string> {
-    return git.writeBlob({ fs, gitdir: this.o.gitdir, blob: typeof content === 'string' ? Buffer.from(content, 'utf8') : content });
+    return this.repo.writeBlob(typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
   }
 
   writeTree(entries: TreeEntry[]): Promise<string> {
-    return git.writeTree({ fs, gitdir: this.o.gitdir, tree: entries });
+    return this.repo.writeTree(entries);
   }
 
   writeCommit(c: { tree: string; parent?: string; message: string; name: string; email: string; timestamp: number }): Promise<string> {
-    const who = { name: c.name, email: c.email, timestamp: c.timestamp, timezoneOffset: 0 };
-    return git.writeCommit({ fs, gitdir: this.o.gitdir, commit: { tree: c.tree, parent: c.parent ? [c.parent] : [], message: c.message, author: who, committer: who } });
+    return this.repo.writeCommit({ ...c, parents: c.parent ? [c.parent] : [] });
   }
 
   /**
@@ -158,19 +126,15 @@ export class LogBranch {
    * tip → no merge base) before refusing the non-fast-forward.
    */
   async push(commit: string, parent: string | undefined): Promise<void> {
-    await git.writeRef({ fs, gitdir: this.o.gitdir, ref: OUT_REF, value: commit, force: true });
+    await this.repo.writeRef(OUT_REF, commit);
     let movedTo: string | undefined;
     try {
-      const res = await git.push({
-        fs, cache: this.cache, http: this.http, gitdir: this.o.gitdir, url: this.o.url, ref: OUT_REF, remoteRef: REMOTE_REF, force: false, headers: this.headers(),
-        onPrePush: ({ remoteRef }) => {
-          const expected = parent ?? ZERO_OID;
-          if (remoteRef.oid !== expected) movedTo = remoteRef.oid;
-          return remoteRef.oid === expected;
-        },
+      const expected = parent ?? ZERO_OID;
+      const res = await this.repo.push(this.remote(), {
+        localRef: OUT_REF, remoteRef: REMOTE_REF,
+        expect: (oid) => { if (oid !== expected) movedTo = oid; return oid === expected; },
       });
-      const r = res.refs?.[REMOTE_REF];
-      if (!res.ok || (r && !r.ok)) throw pushConflict(`push of ${LOG_BRANCH} rejected: ${r?.error ?? res.error ?? 'unknown'}`);
+      if (!res.ok) throw pushConflict(`push of ${LOG_BRANCH} rejected: ${res.error ?? 'unknown'}`);
       await this.setKnownTip(commit);
     } catch (e) {
       if (movedTo !== undefined) throw pushConflict(`${LOG_BRANCH} moved to ${movedTo.slice(0, 12)} while this commit was built`);
@@ -180,12 +144,12 @@ export class LogBranch {
 
   /** A commit's parents (for walking the branch's history). */
   async commitParents(oid: string): Promise<string[]> {
-    return (await git.readCommit({ fs, cache: this.cache, gitdir: this.o.gitdir, oid })).commit.parent;
+    return (await this.repo.readCommit(oid)).parents;
   }
 
   /** The commit a ref (e.g. HEAD of a checkout) names, or undefined. */
   async resolveRef(ref: string): Promise<string | undefined> {
-    try { return await git.resolveRef({ fs, gitdir: this.o.gitdir, ref }); } catch { return undefined; }
+    return this.repo.resolveRef(ref);
   }
 
   /** All files of a commit's tree as path → blob oid (two levels: README.md, hosts/*). */
@@ -196,5 +160,10 @@ export class LogBranch {
       else if (e.type === 'tree') for (const s of await this.subTree(e.oid)) if (s.type === 'blob') out.set(`${e.path}/${s.path}`, s.oid);
     }
     return out;
+  }
+
+  /** Closes the transport when this branch made its own. */
+  async close(): Promise<void> {
+    if (this.ownsHttp) await this.http.close();
   }
 }

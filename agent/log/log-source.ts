@@ -1,5 +1,5 @@
 // Where `autoinfra log verify|show` read the log from: the deploy-log branch of a remote repo
-// (fetched into a temp bare store with isomorphic-git; no work tree), a checked-out directory,
+// (fetched into a temp bare store, agent/git; no work tree), a checked-out directory,
 // or this host's local queue. Also finds the pinned keys (default: infra/autoinfra.yml on production).
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
@@ -54,6 +54,7 @@ export class RemoteLog {
   }
 
   dispose(): void {
+    void this.branch.close();
     rmSync(this.gitdir, { recursive: true, force: true });
   }
 }
@@ -74,7 +75,11 @@ export async function dirHistory(dir: string): Promise<HistoryReport | undefined
   const gitdir = path.join(dir, '.git');
   if (!existsSync(gitdir)) return undefined;
   const branch = new LogBranch({ gitdir, url: '' });
-  const head = await branch.resolveRef('HEAD');
-  if (!head) return undefined;
-  return checkAppendOnly(branch, head);
+  try {
+    const head = await branch.resolveRef('HEAD');
+    if (!head) return undefined;
+    return await checkAppendOnly(branch, head);
+  } finally {
+    await branch.close();
+  }
 }

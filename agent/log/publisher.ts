@@ -5,7 +5,8 @@
 // backoff; an unreachable git host just leaves entries queued until it answers again.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { HttpClient, TreeEntry } from 'isomorphic-git';
+import type { TreeEntry } from '../git/bare-repo.js';
+import type { GitHttp } from '../git/http-transport.js';
 import { AutoinfraError, describeError } from '../../shared/errors.js';
 import { lineHash } from '../../shared/log/chain.js';
 import { parseCheckpoint, renderCheckpoint, type Checkpoint } from '../../shared/log/checkpoint.js';
@@ -51,8 +52,8 @@ export interface LogPublisherOptions {
   url: string;
   /** e.g. `{ Authorization: 'Basic …' }`; never logged. */
   headers?: Record<string, string>;
-  /** isomorphic-git HTTP client, e.g. one with request timeouts; default isomorphic-git/http/node (no timeout). */
-  http?: HttpClient;
+  /** The git transport (timeouts); default: one with 30 s timeouts. */
+  http?: GitHttp;
   /** stop() waits at most this long for a push in flight (it is retried after the restart). */
   stopTimeoutMs?: number;
   /** The publisher's own bare git store. */

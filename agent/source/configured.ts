@@ -8,6 +8,6 @@ import { GitSource } from './git-source.js';
 export function gitSourceFor(c: AgentConfig, clock: Clock, logger: Logger): GitSource {
   return new GitSource({
     url: c.repo.url, auth: c.repo.auth, dir: path.join(c.stateDir, 'repo.git'), branches: c.branches, previews: c.previews,
-    intervalMs: c.poll.intervalMs, maxBackoffMs: c.poll.maxBackoffMs, clock, logger,
+    intervalMs: c.poll.intervalMs, maxBackoffMs: c.poll.maxBackoffMs, clock, logger, host: c.host,
   });
 }

@@ -12,10 +12,11 @@ import { repoUrlProblem } from '../config/load.js';
 import { backoffDelay, jittered } from './backoff.js';
 import { Credentials, type AuthFiles } from './credentials.js';
 import { SourceAuthError, SourceFetchError, SourceUnreachableError, SourceUrlError, SourceStoreError } from './errors.js';
-import { GitHttp } from './git-http.js';
+import { GitHttp } from '../git/http-transport.js';
 import { headsFilePath, loadHeads, saveHeads } from './heads-file.js';
 import { ObjectStore, type AdvertisedRef } from './object-store.js';
-import { kindOf, refForBranch, trackedRefs, type BranchKind, type TrackedRef, type TrackingRules } from './tracked-refs.js';
+import { refForBranch, trackedBranch, trackedRefs, type TrackedRef, type TrackingRules } from './tracked-refs.js';
+import { byRank, environmentFor, type Environment } from '../environment.js';
 
 export type { Clock } from '../clock.js';
 export type { BranchKind } from './tracked-refs.js';
@@ -36,15 +37,16 @@ export interface GitSourceOptions {
   random?: () => number;
   /** Bound on each HTTP request (headers, and each gap in a body). Default 30 s. */
   requestTimeoutMs?: number;
+  /** This agent's host name: part of every Environment's object prefix. */
+  host: string;
 }
 
+/** What the source saw move; `env` is the one Environment value for the branch (environment.ts). */
 export type SourceEvent =
-  | { type: 'head-changed'; branch: string; kind: BranchKind; old?: string; new: string }
-  | { type: 'branch-deleted'; branch: string; kind: BranchKind; old: string };
+  | { type: 'head-changed'; env: Environment; old?: string; new: string }
+  | { type: 'branch-deleted'; env: Environment; old: string };
 
 export interface SourceStatus { healthy: boolean; lastError?: string; lastErrorCode?: string; lastPollAt?: number; consecutiveFailures: number }
-
-const KIND_ORDER: Record<BranchKind, number> = { production: 0, master: 1, preview: 2 };
 
 export class GitSource {
   private readonly opts: GitSourceOptions;
@@ -84,6 +86,11 @@ export class GitSource {
     const restored = loadHeads(this.headsFile);
     if (restored.problem) opts.logger.warn(restored.problem);
     this.known = restored.heads;
+  }
+
+  /** The Environment of a tracked branch name (also of one no longer advertised: state restored after a restart). */
+  environmentOf(branch: string): Environment {
+    return environmentFor(trackedBranch(branch, this.rules), this.opts.host);
   }
 
   /** Last good heads (branch → commit), restored from the state dir at construction. */
@@ -175,7 +182,7 @@ export class GitSource {
         try {
           await onEvent(e);
         } catch (err) {
-          this.opts.logger.error(`source event handler failed for ${e.type} ${e.branch}: ${describeError(err)}`, { branch: e.branch });
+          this.opts.logger.error(`source event handler failed for ${e.type} ${e.env.branch}: ${describeError(err)}`, { branch: e.env.branch });
         }
       }
       if (this.stopping) break;
@@ -214,8 +221,8 @@ export class GitSource {
       const tracked = trackedRefs(advertised, this.rules);
       const events: SourceEvent[] = [];
       let fetchError: AutoinfraError | undefined;
-      const ordered = [...tracked.values()].sort((a, b) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || a.branch.localeCompare(b.branch));
-      for (const t of ordered) {
+      const ordered = [...tracked.values()].map((t) => ({ t, env: environmentFor(t, this.opts.host) })).sort((a, b) => byRank(a.env, b.env));
+      for (const { t, env } of ordered) {
         const old = this.known.get(t.branch);
         if (old === t.commit && !this.missing.has(t.branch)) continue;
         try {
@@ -223,7 +230,7 @@ export class GitSource {
           this.known.set(t.branch, got);
           this.missing.delete(t.branch);
           if (old !== got) {
-            events.push({ type: 'head-changed', branch: t.branch, kind: t.kind, ...(old ? { old } : {}), new: got });
+            events.push({ type: 'head-changed', env, ...(old ? { old } : {}), new: got });
             this.opts.logger.info(`${t.branch}: ${old ? old.slice(0, 10) : '(new)'} → ${got.slice(0, 10)}`, { branch: t.branch, kind: t.kind, commit: got });
           }
         } catch (e) {
@@ -234,12 +241,12 @@ export class GitSource {
       }
       for (const [branch, old] of [...this.known]) {
         if (tracked.has(branch)) continue;
-        const kind = kindOf(branch, this.rules);
+        const env = this.environmentOf(branch);
         this.known.delete(branch);
         this.missing.delete(branch);
         await this.store.deleteRef(refForBranch(branch));
-        if (kind !== 'preview') this.opts.logger.warn(`branch ${branch} (${kind}) was deleted on the server; what it deployed keeps running`, { branch, commit: old });
-        events.push({ type: 'branch-deleted', branch, kind, old });
+        if (env.kind !== 'preview') this.opts.logger.warn(`branch ${branch} (${env.kind}) was deleted on the server; what it deployed keeps running`, { branch, commit: old });
+        events.push({ type: 'branch-deleted', env, old });
       }
       if (events.length) {
         try {

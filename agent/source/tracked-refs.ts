@@ -3,7 +3,9 @@
 // previews are enabled; refs/pull/<n>/head are previews named `pull/<n>` when pull requests are
 // opted in. `deploy-log` (where hosts publish their signed log) is never a source.
 
-export type BranchKind = 'production' | 'master' | 'preview';
+import type { EnvironmentKind, TrackedBranch } from '../environment.js';
+
+export type BranchKind = EnvironmentKind;
 
 export interface TrackingRules {
   branches: { production: string; master: string };
@@ -54,10 +56,10 @@ export function refForBranch(branch: string): string {
   return pull ? `refs/pull/${pull[1]}/head` : `refs/heads/${branch}`;
 }
 
-export function kindOf(branch: string, rules: TrackingRules): BranchKind {
-  if (branch === rules.branches.production) return 'production';
-  if (branch === rules.branches.master) return 'master';
-  return 'preview';
+/** What a branch name is under these rules (a name no longer advertised: production, master, else a preview). */
+export function trackedBranch(branch: string, rules: TrackingRules): TrackedBranch {
+  const kind: BranchKind = branch === rules.branches.production ? 'production' : branch === rules.branches.master ? 'master' : 'preview';
+  return { branch, ref: refForBranch(branch), kind };
 }
 
 /**

@@ -13,6 +13,7 @@ import { loadCompose, locateInSources, type ComposeSource, type LoadedCompose } 
 import { buildHash, filesUnder, serviceHash, sha256Hex } from './service-hash.js';
 import { toServiceSpec } from './service-spec.js';
 import { attachRepoTrees } from './repo-binds.js';
+import { externalObjectProblem } from './external-objects.js';
 import { isPlainObject } from './tags.js';
 import { resolveExtension } from './x-autoinfra.js';
 import { formatBytes, MiB } from '../yaml/limits.js';
@@ -23,6 +24,15 @@ export interface RenderInput {
   branch: string;
   /** Environment name: 'production' | 'master' | 'preview-<slug>'. */
   env: string;
+  /** The environment's overlay file (the agent's Environment value says which); default: the branch's own. */
+  overlay?: string;
+  /**
+   * Where `allow:` comes from when it is not this commit's own: for master and previews, the
+   * agent passes production's `infra/autoinfra.yml` (text undefined: production has none, so
+   * nothing is allowed), so a writer of those branches cannot grant themselves host access.
+   * Absent: the commit's own file governs (production, and tools rendering one commit).
+   */
+  allowFrom?: { file: string; text: string | undefined };
   commit: string;
   /** This host's name (placement: x-autoinfra.hosts). */
   host: string;
@@ -54,11 +64,14 @@ export async function renderStack(input: RenderInput): Promise<Stack> {
 
   const policyText = text(POLICY_FILE);
   const policy = policyText === undefined ? EMPTY_POLICY : (() => { const r = checkPolicy(POLICY_FILE, policyText); for (const p of r.problems) problems.push(p); return r.policy; })();
+  const allow = input.allowFrom === undefined ? policy.allow
+    : input.allowFrom.text === undefined ? EMPTY_POLICY.allow
+    : (() => { const r = checkPolicy(input.allowFrom.file, input.allowFrom.text); for (const p of r.problems) problems.push(p); return r.policy.allow; })();
 
   const baseText = text(BASE_FILE);
   if (baseText === undefined) throw new ComposeError(what, [{ file: BASE_FILE, reason: 'missing: the deployment repo needs infra/docker-compose.yml' }]);
   const files: ComposeSource[] = [{ file: BASE_FILE, text: baseText }];
-  const overlay = overlayFileFor(input.branch, input.env);
+  const overlay = input.overlay ?? overlayFileFor(input.branch, input.env);
   const overlayText = text(overlay);
   if (overlayText !== undefined) files.push({ file: overlay, text: overlayText });
   const envText = text(`${PROJECT_DIR}/.env`);
@@ -66,7 +79,7 @@ export async function renderStack(input: RenderInput): Promise<Stack> {
   let loaded: LoadedCompose;
   try {
     loaded = loadCompose({
-      files, projectDir: PROJECT_DIR, readFile: text, processEnv: input.processEnv ?? {}, allow: policy.allow,
+      files, projectDir: PROJECT_DIR, readFile: text, processEnv: input.processEnv ?? {}, allow,
       envFile: envText === undefined ? undefined : { file: `${PROJECT_DIR}/.env`, text: envText },
     });
   } catch (e) {
@@ -174,6 +187,16 @@ export async function renderStack(input: RenderInput): Promise<Stack> {
     const n = raw as Obj;
     networks[k] = { name: typeof n.name === 'string' ? n.name : k, external: n.external === true, internal: n.internal === true, labels: (n.labels as Record<string, string>) ?? {} };
   }
+  const governed = input.allowFrom === undefined ? undefined : allow;
+  for (const [k, v] of Object.entries(volumes)) {
+    const reason = v.external ? externalObjectProblem('volume', v.name, input.env, governed) : undefined;
+    if (reason) problems.push(at(['volumes', k, 'external'], reason));
+  }
+  for (const [k, n] of Object.entries(networks)) {
+    const reason = n.external ? externalObjectProblem('network', n.name, input.env, governed) : undefined;
+    if (reason) problems.push(at(['networks', k, 'external'], reason));
+  }
+  if (problems.length) throw new ComposeError(what, problems);
   const stack: Stack = { env: input.env, branch: input.branch, commit: input.commit, project: input.env, services, volumes, networks, secrets };
   if (Object.keys(repoTrees).length) stack.repoTrees = repoTrees;
   if (loaded.warnings.length) stack.warnings = loaded.warnings;
@@ -185,13 +208,14 @@ export async function renderStack(input: RenderInput): Promise<Stack> {
  * caller that read only `infra/` can read those too before calling renderStack. Best effort:
  * invalid files give [] (renderStack reports their problems).
  */
-export function buildContextsOf(input: Pick<RenderInput, 'files' | 'branch' | 'env' | 'processEnv'>): string[] {
+export function buildContextsOf(input: Pick<RenderInput, 'files' | 'branch' | 'env' | 'overlay' | 'processEnv'>): string[] {
   const text = (p: string): string | undefined => { const b = input.files.get(p); return b === undefined ? undefined : decoder.decode(b); };
   const base = text(BASE_FILE);
   if (base === undefined) return [];
   const files: ComposeSource[] = [{ file: BASE_FILE, text: base }];
-  const overlay = text(overlayFileFor(input.branch, input.env));
-  if (overlay !== undefined) files.push({ file: overlayFileFor(input.branch, input.env), text: overlay });
+  const overlayFile = input.overlay ?? overlayFileFor(input.branch, input.env);
+  const overlay = text(overlayFile);
+  if (overlay !== undefined) files.push({ file: overlayFile, text: overlay });
   const envText = text(`${PROJECT_DIR}/.env`);
   try {
     const { model } = loadCompose({ files, projectDir: PROJECT_DIR, readFile: text, processEnv: input.processEnv ?? {}, partial: true,

@@ -10,7 +10,9 @@ const strict = (properties: Record<string, unknown>, extra: Record<string, unkno
 export const routeSchema = strict({
   hosts: { type: 'array', items: hostname, minItems: 1 },
   port: portNumber,
-  path_prefix: { type: 'string', pattern: '^/', description: 'a path starting with /' },
+  // The edge matches prefixes against normalised request paths (agent/edge/request-target.ts) and
+  // refuses a table whose prefix is not in that form: say so at render, naming the key.
+  path_prefix: { type: 'string', pattern: "^/$|^(/(?!\\.\\.?(/|$))[A-Za-z0-9._~!$&'()*+,;=:@-]+)+/?$", description: 'a path in normal form such as /api (starting with /; no //, . or .. segments, no % escapes)' },
 });
 
 export const healthSchema = strict({

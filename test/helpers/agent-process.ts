@@ -1,5 +1,6 @@
 // A whole autoinfra host for end-to-end tests: host keys, agent.yml, an edge process and an agent
 // process (the real CLI), all on 127.0.0.1, pointed at a test git server.
+import type { AgentStatus } from '../../agent/status/status-model.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -31,7 +32,7 @@ export interface TestHost {
   agentOutput(): string;
   /** GET through the edge with a Host header. */
   get(host: string, pathname?: string): Promise<{ status: number; body: string }>;
-  status(): Promise<{ environments: { env: string; live?: { commit: string }; failed: { commit: string; reason: string }[]; operation?: unknown }[] }>;
+  status(): Promise<AgentStatus>;
   dispose(): Promise<void>;
 }
 

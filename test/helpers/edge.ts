@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { EdgeClient } from '../../agent/edge/client.js';
 import { CLI_ENTRY, REPO_ROOT } from './cli.js';
 
@@ -23,7 +23,7 @@ export interface TestUpstream {
 
 /**
  * An upstream answering its `name`: `/` → name, `/slow?ms=N`, `/status/N`, `/upload` (counts and
- * discards the body → {name, bytes}), `/echo` (headers as JSON); WebSocket upgrades get a text
+ * discards the body → {name, bytes}), `…/echo` (method, target and headers as JSON); WebSocket upgrades get a text
  * frame `<name>:hello` and every text frame they send echoed back as `<name>:<text>`.
  */
 export async function startUpstream(name: string, port = 0): Promise<TestUpstream> {
@@ -40,7 +40,7 @@ export async function startUpstream(name: string, port = 0): Promise<TestUpstrea
       return;
     }
     req.resume();
-    if (url.pathname === '/echo') return send(200, JSON.stringify({ name, method: req.method, headers: req.headers }));
+    if (url.pathname.endsWith('/echo')) return send(200, JSON.stringify({ name, method: req.method, path: req.url, headers: req.headers }));
     const status = /^\/status\/(\d{3})$/.exec(url.pathname);
     if (status) return send(Number(status[1]), `${name} ${status[1]}`);
     if (url.pathname === '/slow') { const t = setTimeout(() => send(200, name), Number(url.searchParams.get('ms') ?? 500)); res.on('close', () => clearTimeout(t)); return; }
@@ -48,6 +48,8 @@ export async function startUpstream(name: string, port = 0): Promise<TestUpstrea
   });
   server.keepAliveTimeout = 30_000;
   server.on('upgrade', (req, socket) => {
+    up.hits++;
+    up.lastHeaders = req.headers;
     const key = req.headers['sec-websocket-key'] ?? '';
     const accept = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
@@ -146,4 +148,27 @@ export async function rssBytes(pid: number): Promise<number> {
   const { readFile } = await import('node:fs/promises');
   const m = /VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : 0;
+}
+
+/**
+ * Writes `text` on a fresh connection to the edge and resolves with every byte the edge sent
+ * until it closed the connection (requests under test say `Connection: close` or are refused),
+ * or, with `until`, as soon as the bytes match it (the connection is then closed by us).
+ */
+export function rawRequest(port: number, text: string | Buffer, timeoutMs = 5_000, until?: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let got = '';
+    const timer = setTimeout(() => { sock.destroy(); reject(new Error(`edge kept the connection open ${timeoutMs} ms; got so far: ${JSON.stringify(got)}`)); }, timeoutMs);
+    sock.on('data', (c: Buffer) => { got += c.toString('latin1'); if (until?.test(got)) sock.destroy(); });
+    sock.on('error', () => undefined);
+    sock.on('close', () => { clearTimeout(timer); resolve(got); });
+    sock.write(text);
+  });
+}
+
+/** The status code of the first response in raw bytes (0 when there is none). */
+export function rawStatus(text: string): number {
+  const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
+  return m ? Number(m[1]) : 0;
 }

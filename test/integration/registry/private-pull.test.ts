@@ -5,6 +5,7 @@
 import t, { type Test } from 'tap';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { environmentFor } from '../../../agent/environment.js';
 import { reconcileFixture } from '../../helpers/reconcile.js';
 import { service, stack } from '../../helpers/stack.js';
 import { startRegistry } from '../../helpers/registry.js';
@@ -106,7 +107,7 @@ t.test('credentials from an encrypted file in the repo (infra/secrets/registries
     ['infra/secrets/registries.age', await encryptAge(Buffer.from(config), [host.recipient])],
   ]);
   const scrubbed: string[] = [];
-  const st = await renderAt({ source: { readTree: async () => files }, host: 'test-host', ageIdentities: [host.identity], addSecret: (v) => scrubbed.push(v) }, 'production', 'production', 'r1');
+  const st = await renderAt({ source: { readTree: async () => files }, host: 'test-host', ageIdentities: [host.identity], addSecret: (v) => scrubbed.push(v) }, environmentFor({ kind: 'production', branch: 'production', ref: 'refs/heads/production' }, 'test-host'), 'r1');
   t.same(Object.keys(st.registries ?? {}), [reg.host]);
   t.ok(scrubbed.includes(PASSWORD), 'the password is handed to the log scrubber');
   const r = await fx.executor.deploy(fx.env, st);

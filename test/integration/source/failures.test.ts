@@ -43,7 +43,7 @@ t.test('wrong token: clear error naming the URL, backoff, triggers do not hammer
 
   writeFileSync(tokenFile, 'right-token\n');
   await waitFor('recovery after rotation', async () => events.length > 0, { timeoutMs: 3000, intervalMs: 10 });
-  t.same(events, [{ type: 'head-changed', branch: 'master', kind: 'master', new: c1 }], 'rotated token picked up without restart');
+  t.same(events, [{ type: 'head-changed', env: src.environmentOf('master'), new: c1 }], 'rotated token picked up without restart');
   t.ok(src.status().healthy);
   t.equal(lines.filter((l) => l.includes('git source recovered')).length, 1, 'one line when the outage ends');
 });
@@ -72,7 +72,7 @@ t.test('server stopped: backoff, heads kept, recovery after it returns; trigger 
   await waitFor('recovery', async () => events.length === 2, { timeoutMs: 3000, intervalMs: 5 });
   const took = Date.now() - back;
   t.ok(took <= 400 + 40 + 300, `recovered within one backoff wait of the server's return (${took} ms)`);
-  t.same(events[1], { type: 'head-changed', branch: 'master', kind: 'master', old: c1, new: c2 });
+  t.same(events[1], { type: 'head-changed', env: src.environmentOf('master'), old: c1, new: c2 });
   t.equal(lines.filter((l) => l.includes('git source recovered')).length, 1);
   t.equal(src.status().consecutiveFailures, 0);
 });

@@ -23,7 +23,7 @@ t.test('incremental fetch of one commit transfers only that commit\'s new object
   const expectedObjects = (await server.git('big', ['rev-list', '--objects', next, `^${old}`])).split('\n').length;
   server.resetCounts();
   const events = await src.pollOnce();
-  t.same(events, [{ type: 'head-changed', branch: 'master', kind: 'master', old, new: next }]);
+  t.same(events, [{ type: 'head-changed', env: src.environmentOf('master'), old, new: next }]);
   const incremental = summarize(server);
   t.equal(incremental.packs, 1);
   // The new objects are the commit, one blob and three trees (src/ alone lists 50 dirs): ~3.5 KB.

@@ -19,8 +19,8 @@ t.test('new commit on master is seen within one poll; an idle poll is one reques
   server.resetCounts();
   const first = await src.pollOnce();
   t.same(first, [
-    { type: 'head-changed', branch: 'production', kind: 'production', new: p1 },
-    { type: 'head-changed', branch: 'master', kind: 'master', new: c1 },
+    { type: 'head-changed', env: src.environmentOf('production'), new: p1 },
+    { type: 'head-changed', env: src.environmentOf('master'), new: c1 },
   ], 'initial heads; feature/x and deploy-log are not sources');
   t.same(summarize(server), { ...summarize(server), adverts: 1, packs: 2 }, 'one listing, one pack request per branch (the advert is replayed to fetch)');
 
@@ -31,7 +31,7 @@ t.test('new commit on master is seen within one poll; an idle poll is one reques
 
   const c2 = await server.commit('app', 'master', { 'infra/docker-compose.yml': 'services: {web: {image: x}}\n' });
   server.resetCounts();
-  t.same(await src.pollOnce(), [{ type: 'head-changed', branch: 'master', kind: 'master', old: c1, new: c2 }]);
+  t.same(await src.pollOnce(), [{ type: 'head-changed', env: src.environmentOf('master'), old: c1, new: c2 }]);
   t.same(summarize(server), { ...summarize(server), adverts: 1, packs: 1 }, 'one listing and one fetch of master only');
   t.same(await src.readTree(c2), new Map([['infra/docker-compose.yml', Buffer.from('services: {web: {image: x}}\n')]]));
   t.same(src.heads(), new Map([['production', p1], ['master', c2]]));
@@ -51,26 +51,26 @@ t.test('force-push, deletion, preview appear/disappear, refs/pull/1/head', async
   const m2 = src.heads().get('master')!;
 
   const forced = await server.commit('app', 'master', { 'infra/a': 'rewritten' }, { parent: m1 });
-  t.same(await src.pollOnce(), [{ type: 'head-changed', branch: 'master', kind: 'master', old: m2, new: forced }], 'force-push is just a new head');
+  t.same(await src.pollOnce(), [{ type: 'head-changed', env: src.environmentOf('master'), old: m2, new: forced }], 'force-push is just a new head');
   t.same(await src.readTree(forced), new Map([['infra/a', Buffer.from('rewritten')]]));
 
   const pv = await server.commit('app', 'preview/feat-1', { 'infra/a': 'preview' }, { parent: forced });
-  t.same(await src.pollOnce(), [{ type: 'head-changed', branch: 'preview/feat-1', kind: 'preview', new: pv }], 'preview appears');
+  t.same(await src.pollOnce(), [{ type: 'head-changed', env: src.environmentOf('preview/feat-1'), new: pv }], 'preview appears');
   const pr = await server.commit('app', 'refs/pull/1/head', { 'infra/a': 'pr' }, { parent: forced });
   server.resetCounts();
-  t.same(await src.pollOnce(), [{ type: 'head-changed', branch: 'pull/1', kind: 'preview', new: pr }], 'pull request head is a preview named pull/1');
+  t.same(await src.pollOnce(), [{ type: 'head-changed', env: src.environmentOf('pull/1'), new: pr }], 'pull request head is a preview named pull/1');
   t.ok(summarize(server).bytes < 4000, `new branch fetch offers master as "have" (${summarize(server).bytes} bytes)`);
   t.same(await src.readTree(pr), new Map([['infra/a', Buffer.from('pr')]]));
 
   await server.deleteRef('app', 'preview/feat-1');
   await server.deleteRef('app', 'refs/pull/1/head');
   t.same(await src.pollOnce(), [
-    { type: 'branch-deleted', branch: 'preview/feat-1', kind: 'preview', old: pv },
-    { type: 'branch-deleted', branch: 'pull/1', kind: 'preview', old: pr },
+    { type: 'branch-deleted', env: src.environmentOf('preview/feat-1'), old: pv },
+    { type: 'branch-deleted', env: src.environmentOf('pull/1'), old: pr },
   ], 'previews disappear');
 
   await server.deleteRef('app', 'master');
-  t.same(await src.pollOnce(), [{ type: 'branch-deleted', branch: 'master', kind: 'master', old: forced }]);
+  t.same(await src.pollOnce(), [{ type: 'branch-deleted', env: src.environmentOf('master'), old: forced }]);
   t.same(src.heads(), new Map());
   t.equal(lines.filter((l) => / warn /.test(l)).length, 1, 'deleting master is a warning; previews are not');
   t.match(lines.find((l) => / warn /.test(l)), /branch master \(master\) was deleted on the server; what it deployed keeps running/);
@@ -85,7 +85,7 @@ t.test('pull requests are opt-in; the pattern can be anything but deploy-log sta
   await server.commit('app', 'deploy-log', { a: '3' });
   await server.commit('app', 'topic', { a: '4' });
   const src = makeSource(server, 'app', path.join(tempDir(t), 'repo.git'), { previews: { enabled: true, pattern: '*', pullRequests: false } });
-  t.same((await src.pollOnce()).map((e) => e.branch), ['master', 'topic']);
+  t.same((await src.pollOnce()).map((e) => e.env.branch), ['master', 'topic']);
 });
 
 t.test('readTree: exact bytes, binary files, nested dirs, prefix, missing commit', async (t) => {

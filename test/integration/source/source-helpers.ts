@@ -36,6 +36,7 @@ export function makeSource(server: GitServer, repo: string, dir: string, over: P
     random: () => 0.5,
     requestTimeoutMs: 5000,
     ...over,
+    host: over.host ?? 'test-host',
   });
 }
 

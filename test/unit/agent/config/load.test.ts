@@ -41,6 +41,12 @@ t.test('full file parses with every key', async (t) => {
   t.ok(c.previews.pullRequests);
 });
 
+t.test('edge.tunnels: idle timeout and caps for the edge\'s WebSocket tunnels (defaults are the edge\'s)', async (t) => {
+  const c = parseAgentConfig('agent.yml', 'host: a\nrepo: {url: "https://x/y.git"}\nedge:\n  tunnels: {idle_timeout: 30s, max: 500, max_per_client: 10}\n');
+  t.same(c.edge.tunnels, { idleTimeoutMs: 30_000, max: 500, maxPerClient: 10 });
+  t.same(parseAgentConfig('agent.yml', 'host: a\nrepo: {url: "https://x/y.git"}\n').edge.tunnels, {});
+});
+
 const cases: [string, string, RegExp][] = [
   ['syntax error', 'host: web-1\nrepo: [\n', /^\d+:\d+ +.*(flow|end|missing)/i],
   ['duplicate key', 'host: a\nhost: b\nrepo: {url: "https://x/y.git"}\n', /^2:1 .*duplicate key/],
@@ -58,6 +64,8 @@ const cases: [string, string, RegExp][] = [
   ['bad duration', 'host: a\nrepo: {url: "https://x/y.git"}\npoll: {interval: soon}\n', /poll\.interval .*duration/],
   ['token and password', 'host: a\nrepo:\n  url: https://x/y.git\n  auth: {token_file: /t, username: u, password_file: /p}\n', /repo\.auth give either token_file/],
   ['bad host name', 'host: Web_1\nrepo: {url: "https://x/y.git"}\n', /^1:7 host .*lowercase letters/],
+  ['bad tunnel idle timeout', 'host: a\nrepo: {url: "https://x/y.git"}\nedge: {tunnels: {idle_timeout: soon}}\n', /edge\.tunnels\.idle_timeout expected a duration/],
+  ['tunnel cap zero', 'host: a\nrepo: {url: "https://x/y.git"}\nedge: {tunnels: {max_per_client: 0}}\n', /edge\.tunnels\.max_per_client/],
   ['bad listen', 'host: a\nrepo: {url: "https://x/y.git"}\nedge: {listen: ["eighty"]}\n', /edge\.listen\[0\] expected ADDRESS:PORT/],
 ];
 

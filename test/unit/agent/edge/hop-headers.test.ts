@@ -18,3 +18,10 @@ t.test('response: hop-by-hop removed, the rest kept in order (Set-Cookie twice)'
   const raw = ['Content-Type', 'text/plain', 'Connection', 'close, X-Hop', 'X-Hop', 'a', 'Transfer-Encoding', 'chunked', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2'].map((s) => Buffer.from(s));
   t.same(clientResponseHeaders(raw), ['Content-Type', 'text/plain', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2']);
 });
+
+t.test('request: client-sent X-Autoinfra-* headers are dropped (only the edge sets them), on upgrades too', async (t) => {
+  const raw = ['Host', 'a', 'X-Autoinfra-Mirror', '1', 'x-autoinfra-anything', 'v', 'X-AUTOINFRA-MIRROR', '1', 'X-Autoinfrastructure', 'kept'];
+  const fwd = { remoteAddress: '127.0.0.1', proto: 'http' as const, host: 'a' };
+  t.same(upstreamRequestHeaders(raw, fwd).slice(0, 4), ['Host', 'a', 'X-Autoinfrastructure', 'kept']);
+  t.same(upstreamRequestHeaders(raw, fwd, true).slice(0, 4), ['Host', 'a', 'X-Autoinfrastructure', 'kept']);
+});

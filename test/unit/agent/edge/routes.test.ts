@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { RouteTable } from '../../../../shared/routes/route-table.js';
-import { parseRouteTable, RouteLookup, RouteTableError, switchRoute, switchBack, forgetPrevious, normaliseHost } from '../../../../agent/edge/routes.js';
+import { parseRouteTable, RouteLookup, RouteTableError, switchRoute, switchBack, forgetPrevious, normaliseHost, routeTableProblems } from '../../../../agent/edge/routes.js';
 
 const table: RouteTable = {
   version: 3,
@@ -73,4 +73,12 @@ t.test('switch keeps the old upstream as previous; switch-back returns to it; ve
 t.test('normaliseHost', async (t) => {
   t.equal(normaliseHost('[::1]:8080'), '[::1]');
   t.equal(normaliseHost('A.B:1'), 'a.b');
+});
+
+t.test('a path prefix must be in the normal form requests are routed by (it could never match otherwise)', async (t) => {
+  for (const prefix of ['/a//b', '/a/../b', '/%61pi', '/a/./b', '/a%2Fb']) {
+    const problems = routeTableProblems('routes.json', { version: 1, routes: [{ id: 'x', hosts: ['a.org'], pathPrefix: prefix, upstream: '127.0.0.1:1' }] });
+    t.match(problems, [{ path: 'routes[0].pathPrefix', reason: /normal form/ }], prefix);
+  }
+  t.same(routeTableProblems('routes.json', { version: 1, routes: [{ id: 'x', hosts: ['a.org'], pathPrefix: '/api/v2/', upstream: '127.0.0.1:1' }] }), []);
 });

@@ -41,3 +41,18 @@ t.test('Prometheus text: counters, gauges, cumulative histogram', async (t) => {
   t.match(text, /^autoinfra_edge_upstream_request_duration_seconds_bucket\{upstream="127.0.0.1:8001",le="\+Inf"\} 2$/m);
   t.match(text, /^autoinfra_edge_mirror_requests_total\{route="p\/\\"web\\"",outcome="agree"\} 1$/m, 'label values escaped');
 });
+
+t.test('the edge\'s own answers: summed across workers and exposed as autoinfra_edge_own_answers_total', async (t) => {
+  const a = new StatsRecorder(); const b = new StatsRecorder();
+  a.stats.edgeAnswers.badRequest = 2; b.stats.edgeAnswers.badRequest = 3; b.stats.edgeAnswers.options = 1;
+  a.upstream('127.0.0.1:1').edgeAnswers.upstreamFailed = 4; b.upstream('127.0.0.1:1').edgeAnswers.upstreamFailed = 1;
+  b.upstream('127.0.0.1:1').clientAborted = 6;
+  const m = mergeStats([a.snapshot(1), b.snapshot(1)]);
+  t.same(m.edgeAnswers, { badRequest: 5, options: 1, tooLarge: 0, requestTimeout: 0 });
+  t.equal(m.upstreams['127.0.0.1:1'].edgeAnswers.upstreamFailed, 5);
+  t.equal(m.upstreams['127.0.0.1:1'].clientAborted, 6);
+  const text = renderPrometheus(m);
+  t.match(text, /^autoinfra_edge_own_answers_total\{reason="badRequest"\} 5$/m);
+  t.match(text, /^autoinfra_edge_upstream_own_answers_total\{upstream="127.0.0.1:1",reason="upstreamFailed"\} 5$/m);
+  t.match(text, /^autoinfra_edge_upstream_client_aborted_total\{upstream="127.0.0.1:1"\} 6$/m);
+});

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { classifyRef, globMatch, refForBranch, trackedRefs, kindOf, type TrackingRules } from '../../../../agent/source/tracked-refs.js';
+import { classifyRef, globMatch, refForBranch, trackedRefs, trackedBranch, type TrackingRules } from '../../../../agent/source/tracked-refs.js';
 
 const rules: TrackingRules = { branches: { production: 'production', master: 'master' }, previews: { enabled: true, pattern: 'preview/*', pullRequests: true } };
 
@@ -23,7 +23,7 @@ t.test('production, master, previews, pull requests; deploy-log never', async (t
   t.same(classifyRef('refs/heads/master', off), { branch: 'master', kind: 'master' });
 });
 
-t.test('trackedRefs, refForBranch, kindOf, globMatch', async (t) => {
+t.test('trackedRefs, refForBranch, trackedBranch, globMatch', async (t) => {
   const m = trackedRefs([
     { ref: 'HEAD', oid: 'a'.repeat(40) },
     { ref: 'refs/heads/master', oid: 'a'.repeat(40) },
@@ -34,8 +34,9 @@ t.test('trackedRefs, refForBranch, kindOf, globMatch', async (t) => {
   t.same(m.get('pull/3'), { branch: 'pull/3', kind: 'preview', ref: 'refs/pull/3/head', commit: 'c'.repeat(40) });
   t.equal(refForBranch('pull/3'), 'refs/pull/3/head');
   t.equal(refForBranch('preview/x'), 'refs/heads/preview/x');
-  t.equal(kindOf('production', rules), 'production');
-  t.equal(kindOf('preview/x', rules), 'preview');
+  t.same(trackedBranch('production', rules), { branch: 'production', ref: 'refs/heads/production', kind: 'production' });
+  t.same(trackedBranch('preview/x', rules), { branch: 'preview/x', ref: 'refs/heads/preview/x', kind: 'preview' });
+  t.same(trackedBranch('pull/7', rules), { branch: 'pull/7', ref: 'refs/pull/7/head', kind: 'preview' });
   t.ok(globMatch('pr-?', 'pr-1'));
   t.notOk(globMatch('pr-?', 'pr-12'));
   t.ok(globMatch('a.b+(c)', 'a.b+(c)'), 'regex characters are literal');

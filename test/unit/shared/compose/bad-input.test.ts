@@ -67,6 +67,7 @@ const table: [string, number, string | undefined, string][] = [
   ['volume-long-bad-type', 5, 'services.db.volumes[0].type', 'expected one of "bind", "volume", "tmpfs", "cluster", "npipe'],
   ['volume-name-invalid', 5, 'volumes.data/../x', 'invalid volume name (letters, digits, ".", "_" and "-" only)'],
   ['volume-undefined', 5, 'services.db.volumes[0]', 'volume "dbdata" is not defined under top-level volumes: (did'],
+  ['x-autoinfra-path-prefix-not-normal', 8, 'services.web.x-autoinfra.route.path_prefix', '"/api/../admin" does not match the expected form a path in no'],
   ['x-autoinfra-bad-host', 6, 'services.web.x-autoinfra.route.hosts[0]', '"app example.com" does not match the expected form a host na'],
   ['x-autoinfra-bad-strategy', 5, 'services.web.x-autoinfra.strategy', 'expected one of "bluegreen", "recreate", "start-first", got '],
   ['x-autoinfra-bluegreen-unrouted', 5, 'services.worker.x-autoinfra.strategy', 'strategy bluegreen needs a route (there is no traffic to swi'],
