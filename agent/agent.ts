@@ -72,6 +72,8 @@ export class Agent {
   private readonly wanted = new Map<string, { env: Environment; commit: string }>();
   /** Stack rendered at each env's live commit (drift repair restores to it). */
   private readonly liveStacks = new Map<string, { env: Environment; stack: Stack }>();
+  /** Per env, the head waiting in the queue that no deploy has picked up yet. */
+  private readonly queued = new Map<string, string>();
   private readonly events = new DeployEvents();
   private readonly statusModel: StatusModel;
   private driftTimer?: Timer;
@@ -105,12 +107,12 @@ export class Agent {
     events.subscribe((e) => this.statusModel.onEvent(e));
 
     const runtime = this.opts.runtime ?? new DockerRuntime({ socketPath: c.docker.socket });
-    const edge = this.opts.edge ?? edgeControl(new EdgeClient({ controlSocket: c.edge.controlSocket, routesFile: c.edge.routesFile }));
+    const edge = this.opts.edge ?? edgeControl(new EdgeClient({ controlSocket: c.edge.controlSocket, routesFile: c.edge.routesFile, clock: this.clock }));
     const routes = new RouteBook(edge, this.log);
     this.source = gitSourceFor(c, this.clock, this.log);
     const registryCredentials = c.registries.authFile ? await loadDockerConfigFile(c.registries.authFile) : undefined;
     for (const cred of registryCredentials?.values() ?? []) this.deployLog.addSecret(cred.password);
-    this.render = { source: this.source, host: c.host, ageIdentities, addSecret: (v) => this.deployLog!.addSecret(v) };
+    this.render = { source: this.source, host: c.host, ageIdentities, addSecret: (v) => this.deployLog!.addSecret(v), productionHead: () => this.source?.heads().get(c.branches.production) };
     this.executor = new Executor({
       runtime, routes, events, store: this.store, clock: this.clock, logger: this.log, host: c.host,
       secretFiles: new SecretFiles(path.join(c.runtimeDir, 'secrets'), this.log),
@@ -186,8 +188,10 @@ export class Agent {
 
   private async onSourceEvent(e: SourceEvent): Promise<void> {
     if (e.type === 'branch-deleted') {
-      if (e.env.kind === 'preview') this.log.info(`preview branch ${e.env.branch} deleted (preview environments are not built yet)`);
-      else this.log.warn(`branch ${e.env.branch} was deleted on the remote; ${e.env.name} keeps running ${e.old.slice(0, 12)}`);
+      // production keeps serving whatever happens to its branch (a deleted branch is far more often
+      // a mistake than a decision to go dark); master and previews are copies and go with theirs.
+      if (e.env.kind === 'production') this.log.warn(`branch ${e.env.branch} was deleted on the remote; ${e.env.name} keeps running ${e.old.slice(0, 12)}`);
+      else this.tearDown(e.env, `branch ${e.env.branch} deleted`);
       return;
     }
     await this.events.emit({ type: 'detected', env: e.env, commit: e.new, at: this.clock.now(), detail: { old: e.old } });
@@ -199,6 +203,10 @@ export class Agent {
       this.log.debug(`preview branch ${env.branch} at ${commit.slice(0, 12)}: preview environments are not built yet`);
       return;
     }
+    // A head still waiting in the queue is replaced, never deployed: say so (wait exits 4 on it).
+    const queued = this.queued.get(env.name);
+    if (queued && queued !== commit) void this.events.emit({ type: 'superseded', env, commit: queued, at: this.clock.now(), reason: `a newer head ${commit.slice(0, 12)} came before it was deployed`, detail: { by: commit } }).catch(() => undefined);
+    this.queued.set(env.name, commit);
     this.wanted.set(env.name, { env, commit });
     this.enqueue(env.name, () => this.deployWanted(env.name), (e) => {
       // Not the commit's fault (Docker or the disk failed under us): try the same head again later.
@@ -206,6 +214,15 @@ export class Agent {
       void this.events.emit({ type: 'interrupted', env, commit, at: this.clock.now(), reason: describeError(e) }).catch(() => undefined);
       this.clock.after(this.retryMs, () => { if (!this.stopping && this.wanted.get(env.name)?.commit === commit) this.onHead(env, commit); });
     });
+  }
+
+  /** Queues the environment's teardown after whatever it is doing; a queued deploy of it is dropped. */
+  private tearDown(env: Environment, reason: string): void {
+    this.wanted.delete(env.name);
+    this.enqueue(env.name, async () => {
+      this.liveStacks.delete(env.name);
+      await this.executor!.teardown(env, reason);
+    }, (err) => this.log.error(`${env.name}: teardown failed: ${describeError(err)}; objects may be left, the next start retries`));
   }
 
   /** Runs `work` after whatever the environment is doing now: one operation at a time per env. */
@@ -221,9 +238,20 @@ export class Agent {
     const want = this.wanted.get(name);
     if (!want || this.stopping) return;
     const { env, commit } = want;
+    if (this.queued.get(name) === commit) this.queued.delete(name);
+    if (env.kind === 'master' && (await this.productionLiveCommit()) === commit) {
+      // master is production: nothing to compare, its copies go (issue 15's "both run" only when they differ).
+      this.liveStacks.delete(name);
+      await this.executor!.teardown(env, `master is at production's live commit ${commit.slice(0, 12)}`);
+      return;
+    }
     const state = await this.store.load(env.name, env.branch);
     if (state.live?.commit === commit && !state.operation) return;
-    if (isFailed(state, commit)) return;
+    const failedBefore = isFailed(state, commit);
+    if (failedBefore) {
+      await this.events.emit({ type: 'skipped', env, commit, at: this.clock.now(), reason: `failed before (${failedBefore.at}): ${failedBefore.reason.split('\n')[0]}; skipped until the branch moves` });
+      return;
+    }
     let stack: Stack;
     try {
       stack = await renderAt(this.render!, env, commit);
@@ -233,7 +261,17 @@ export class Agent {
       return;
     }
     const outcome = await this.executor!.deploy(env, stack);
-    if (outcome.result === 'live' || outcome.result === 'unchanged') this.liveStacks.set(name, { env, stack: outcome.stack });
+    if (outcome.result === 'live' || outcome.result === 'unchanged') {
+      this.liveStacks.set(name, { env, stack: outcome.stack });
+      // production caught up with master: master's copies are torn down.
+      const master = [...this.wanted.values()].find((w) => w.env.kind === 'master');
+      if (env.kind === 'production' && master?.commit === commit) this.enqueue(master.env.name, () => this.deployWanted(master.env.name), (e) => this.log.error(`${master.env.name}: ${describeError(e)}`));
+    }
+  }
+
+  private async productionLiveCommit(): Promise<string | undefined> {
+    const production = this.source!.environmentOf(this.config.branches.production);
+    return (await this.store.load(production.name, production.branch)).live?.commit;
   }
 
   /** Drift repair, at most once per interval per environment, never during an operation. */

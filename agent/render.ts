@@ -1,6 +1,6 @@
 // Render at a commit: the repo's infra/ tree from the object store → the environment's Stack.
 // Secret values found on the way are handed to the deploy log so they can never appear in it.
-import { buildContextsOf, renderStack } from '../shared/compose/render.js';
+import { buildContextsOf, POLICY_FILE, renderStack } from '../shared/compose/render.js';
 import { decryptAge } from '../shared/secrets/age.js';
 import { decryptSops } from '../shared/secrets/sops.js';
 import { parseDockerConfig } from './registry/credentials.js';
@@ -15,6 +15,8 @@ export interface RenderContext {
   ageIdentities: string[];
   /** Called with every decrypted secret value (scrubbed from logs). */
   addSecret?: (value: string) => void;
+  /** production's newest known head: its infra/autoinfra.yml grants `allow:` to master and previews. */
+  productionHead?: () => string | undefined;
 }
 
 export async function renderAt(ctx: RenderContext, environment: Environment, commit: string): Promise<Stack> {
@@ -27,11 +29,21 @@ export async function renderAt(ctx: RenderContext, environment: Environment, com
     for (const [p, b] of await ctx.source.readTree(commit, dir === '' || dir === '.' ? '' : `${dir.replace(/\/$/, '')}/`)) files.set(p, b);
   }
   // The agent's own environment is not the app's: interpolation sees infra/.env only.
-  const stack = await renderStack({ files, branch, env, overlay, commit, host: ctx.host, processEnv: {}, ageIdentities: ctx.ageIdentities });
+  const allowFrom = environment.kind === 'production' ? undefined : await productionAllow(ctx);
+  const stack = await renderStack({ files, branch, env, overlay, allowFrom, commit, host: ctx.host, processEnv: {}, ageIdentities: ctx.ageIdentities });
   const registries = await repoRegistryCredentials(files, ctx.ageIdentities);
   if (registries) stack.registries = Object.fromEntries(registries);
   for (const v of secretValues(stack)) ctx.addSecret?.(v);
   return stack;
+}
+
+/** production's policy file, which alone may allow hostile options (nothing known: nothing allowed). */
+async function productionAllow(ctx: RenderContext): Promise<{ file: string; text: string | undefined }> {
+  const head = ctx.productionHead?.();
+  const file = `${POLICY_FILE} on production`;
+  if (!head) return { file, text: undefined };
+  const bytes = (await ctx.source.readTree(head, 'infra/')).get(POLICY_FILE);
+  return { file: `${POLICY_FILE} on production (${head.slice(0, 12)})`, text: bytes === undefined ? undefined : Buffer.from(bytes).toString('utf8') };
 }
 
 /** Registry credentials the repo owners manage: infra/secrets/registries.age (Docker config.json

@@ -31,6 +31,6 @@ export async function openLocalView(configFile: string): Promise<LocalView> {
     store: new StateStore(config.stateDir),
     source,
     envs: [source.environmentOf(config.branches.production), source.environmentOf(config.branches.master)],
-    render: (env, commit) => renderAt({ source, host: config.host, ageIdentities: identities }, env, commit),
+    render: (env, commit) => renderAt({ source, host: config.host, ageIdentities: identities, productionHead: () => source.heads().get(config.branches.production) }, env, commit),
   };
 }

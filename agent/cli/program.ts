@@ -12,6 +12,8 @@ import type { SecretValues } from '../../shared/log/secret-values.js';
 
 export interface GlobalOptions {
   config: string;
+  /** True when --config or AUTOINFRA_CONFIG named the file (not the default path). */
+  configGiven: boolean;
   logFormat?: 'text' | 'json';
   logLevel?: 'error' | 'warn' | 'info' | 'debug';
 }
@@ -45,7 +47,7 @@ export function buildProgram(): Command {
     .enablePositionalOptions(false);
 
   const ctx: CliContext = {
-    globals: () => program.opts<GlobalOptions>(),
+    globals: () => ({ ...program.opts<GlobalOptions>(), configGiven: program.getOptionValueSource('config') !== 'default' }),
     logger: (d = {}) => {
       const g = program.opts<GlobalOptions>();
       return createLogger({

@@ -39,7 +39,7 @@ export async function drainAndRemove(deps: StepDeps, env: Environment, stack: St
 }
 
 /** Removes a container that is no longer wanted (`removed` event says why). */
-export async function removeContainer(deps: StepDeps, env: Environment, commit: string | undefined, c: LiveContainer, why: 'replaced' | 'pruned' | 'orphan'): Promise<void> {
+export async function removeContainer(deps: StepDeps, env: Environment, commit: string | undefined, c: LiveContainer, why: 'replaced' | 'pruned' | 'orphan' | 'torn-down'): Promise<void> {
   await deps.runtime.remove(c.id);
   await emit(deps, env, 'removed', { commit, service: c.service, colour: c.colour, detail: { container: c.name, why } });
 }

@@ -1,6 +1,7 @@
 // What the agent uses to drive the edge: write the route table (atomically) and have the edge
 // load it, read its counters, wait for an old colour to drain.
 import http from 'node:http';
+import { systemClock, type Clock } from '../clock.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
 import type { RouteTable } from '../../shared/routes/route-table.js';
 import { assertRouteTable } from './routes.js';
@@ -14,13 +15,15 @@ export interface EdgeClientOptions {
   requestTimeoutMs?: number;
   /** How often waitDrained looks at the counters. */
   pollIntervalMs?: number;
+  /** Time for waitDrained's deadline and polling (the fault suite drives it). */
+  clock?: Clock;
 }
 
 export class EdgeClient {
   readonly #o: Required<EdgeClientOptions>;
 
   constructor(opts: EdgeClientOptions) {
-    this.#o = { requestTimeoutMs: 10_000, pollIntervalMs: 50, ...opts };
+    this.#o = { requestTimeoutMs: 10_000, pollIntervalMs: 50, clock: systemClock, ...opts };
   }
 
   /**
@@ -49,12 +52,13 @@ export class EdgeClient {
 
   /** True once nothing is in flight (requests and open tunnels) to `upstream`; false at the timeout. */
   async waitDrained(upstream: string, opts: { timeoutMs: number }): Promise<boolean> {
-    const deadline = Date.now() + opts.timeoutMs;
+    const { clock } = this.#o;
+    const deadline = clock.now() + opts.timeoutMs;
     for (;;) {
       const s = (await this.stats()).upstreams[upstream];
       if (!s || (s.inFlight <= 0 && s.tunnels <= 0)) return true;
-      if (Date.now() >= deadline) return false;
-      await new Promise((r) => setTimeout(r, Math.min(this.#o.pollIntervalMs, Math.max(1, deadline - Date.now()))));
+      if (clock.now() >= deadline) return false;
+      await clock.sleep(Math.min(this.#o.pollIntervalMs, Math.max(1, deadline - clock.now())));
     }
   }
 

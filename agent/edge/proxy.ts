@@ -113,6 +113,16 @@ export class Proxy {
     }
     const up = d.stats.upstream(route.upstream);
     const rc = d.stats.route(route.id);
+    // Only WebSocket is tunnelled. Any other protocol (h2c above all: HTTP/2 requests inside the
+    // tunnel would pass routing) is forwarded as a plain request without Upgrade, relayed, and the
+    // connection closed. Node has not parsed such a request's body, so one with a body is refused.
+    const websocket = (req.headers.upgrade ?? '').trim().toLowerCase() === 'websocket';
+    if (!websocket && (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0)) {
+      countAnswer(rc, up, 400, 0);
+      rc.edgeAnswers.badRequest++; up.edgeAnswers.badRequest++;
+      rawAnswer(socket, 400);
+      return;
+    }
     const slot = this.#tunnelSlots.take(req.socket.remoteAddress ?? '');
     if (!slot) {
       countAnswer(rc, up, 503, 0);
@@ -124,7 +134,7 @@ export class Proxy {
     const headers = forwardHeaders(req, target, proto, false);
     const exchange = new UpgradeExchange({ socket, head, route: rc, up, slot, idleTimeoutMs: d.options.tunnelIdleTimeoutMs, onIdle: () => this.#tunnelSlots.idleClosed(), open: this.tunnels, now: d.now });
     try {
-      d.pools.get(route.upstream).dispatch({ path: target.target, method: (req.method ?? 'GET') as Dispatcher.HttpMethod, headers, body: null, upgrade: req.headers.upgrade ?? 'websocket' }, exchange);
+      d.pools.get(route.upstream).dispatch({ path: target.target, method: (req.method ?? 'GET') as Dispatcher.HttpMethod, headers, body: null, upgrade: websocket ? req.headers.upgrade : undefined }, exchange);
     } catch (e) {
       exchange.onError(e as Error);
     }

@@ -3,6 +3,7 @@
 // leaves the environment entirely on its last live commit and records the new commit as failed.
 // The journal (state `operation.phase`) is saved before every step so a restart after kill -9
 // converges (recover). Every step is a typed DeployEvent on the injected EventSink.
+import { teardown, type TeardownResult } from '../deploy/teardown.js';
 import { describeError } from '../../shared/errors.js';
 import type { Stack } from '../../shared/stack/model.js';
 import type { Environment } from '../environment.js';
@@ -149,6 +150,11 @@ export class Executor {
   /** After a restart: finish or undo the interrupted operation, remove orphans, put the live routes back. */
   recover(env: Environment, stack?: Stack): Promise<EnvState> {
     return recover(this.deps, env, stack);
+  }
+
+  /** Removes an environment that went away (deploy/teardown.ts); `reason` goes on its events. */
+  teardown(env: Environment, reason: string): Promise<TeardownResult> {
+    return teardown(this.deps, env, reason);
   }
 
   /** Drift repair against the stack rendered at the live commit; returns how many containers were repaired. */

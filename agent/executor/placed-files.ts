@@ -15,3 +15,9 @@ export async function pruneExcept(dir: string, keep: Set<string>): Promise<void>
   const entries = await readdir(dir).catch(() => [] as string[]);
   for (const e of entries) if (!keep.has(e)) await rm(path.join(dir, e), { recursive: true, force: true });
 }
+
+/** Removes an environment's whole directory under `root` (teardown); a name that would leave root is ignored. */
+export async function removeEnvironmentDir(root: string, env: string): Promise<void> {
+  const dir = resolvedInside(root, path.join(root, env));
+  if (dir) await rm(dir, { recursive: true, force: true });
+}

@@ -6,7 +6,7 @@ import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AutoinfraError } from '../../shared/errors.js';
 import type { RepoTree, Stack } from '../../shared/stack/model.js';
-import { pruneExcept, resolvedInside } from './placed-files.js';
+import { pruneExcept, removeEnvironmentDir, resolvedInside } from './placed-files.js';
 
 /** A repo file's path would leave the repo-files dir (git forbids such paths: a bug or a forged object store). */
 export class RepoPathError extends AutoinfraError {
@@ -32,6 +32,11 @@ export class RepoFiles {
   }
 
   /** Removes the copies of `stack.env` that no service of `stack` mounts any more. */
+  /** Removes every file placed for `env` (the environment was torn down). */
+  async removeEnvironment(env: string): Promise<void> {
+    await removeEnvironmentDir(this.dir, env);
+  }
+
   async prune(stack: Stack): Promise<void> {
     await pruneExcept(path.join(this.dir, stack.env), new Set(Object.keys(stack.repoTrees ?? {})));
   }

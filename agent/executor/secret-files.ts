@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { ServiceSpec, Stack } from '../../shared/stack/model.js';
 import type { Logger } from '../logger.js';
 import { AutoinfraError } from '../../shared/errors.js';
-import { pruneExcept, resolvedInside } from './placed-files.js';
+import { pruneExcept, removeEnvironmentDir, resolvedInside } from './placed-files.js';
 
 const TMPFS_MAGIC = 0x01021994;
 
@@ -46,6 +46,11 @@ export class SecretFiles {
   }
 
   /** Removes the secret files of `env` that no live service of `stack` uses any more. */
+  /** Removes every file placed for `env` (the environment was torn down). */
+  async removeEnvironment(env: string): Promise<void> {
+    await removeEnvironmentDir(this.dir, env);
+  }
+
   async prune(stack: Stack): Promise<void> {
     await pruneExcept(path.join(this.dir, stack.env), new Set(Object.values(stack.secrets).map((s) => s.hash.slice(0, 32))));
   }

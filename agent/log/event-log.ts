@@ -8,7 +8,7 @@ import type { DeployEvent, DeployEvents } from '../events.js';
 const ACTION: Partial<Record<DeployEvent['type'], LogAction>> = {
   detected: 'head-seen', preflight: 'preflight', pulled: 'pull', built: 'build', started: 'start', gated: 'health',
   switched: 'switch', live: 'live', unchanged: 'live', drained: 'drain', reverted: 'watch-revert',
-  'drift-repaired': 'drift-repair', failed: 'failed',
+  'drift-repaired': 'drift-repair', failed: 'failed', 'torn-down': 'teardown',
 };
 
 const SERVICE_FAILURE: Partial<Record<NonNullable<DeployEvent['stage']>, LogAction>> = { gate: 'health', drift: 'drift-repair' };

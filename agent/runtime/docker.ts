@@ -182,6 +182,34 @@ export class DockerRuntime implements Runtime {
     await this.docker.createVolume({ Name: name, Labels: { ...labels, ...this.extraLabels } });
   }
 
+  async labelledObjects(labels: Record<string, string>): Promise<{ networks: string[]; volumes: string[] }> {
+    this.calls.reads += 2;
+    const filters = JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) });
+    const nets = await this.docker.listNetworks({ filters });
+    const vols = await this.docker.listVolumes({ filters });
+    return { networks: nets.map((n) => n.Name).sort(), volumes: (vols.Volumes ?? []).map((v) => v.Name).sort() };
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    this.calls.writes++;
+    try {
+      await this.docker.getNetwork(name).remove();
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return;
+      throw new RuntimeError(`remove network ${name}: ${cleanDockerMessage(e)}`, { network: name }, e);
+    }
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    this.calls.writes++;
+    try {
+      await this.docker.getVolume(name).remove();
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return;
+      throw new RuntimeError(`remove volume ${name}: ${cleanDockerMessage(e)}`, { volume: name }, e);
+    }
+  }
+
   async create(spec: ContainerSpec): Promise<LiveContainer> {
     this.calls.writes++;
     const exposed: Record<string, object> = {};

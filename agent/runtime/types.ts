@@ -95,6 +95,11 @@ export interface Runtime {
   build(req: BuildRequest, onLine?: (line: string) => void): Promise<void>;
   ensureNetwork(name: string, labels: Record<string, string>, opts?: { internal?: boolean }): Promise<void>;
   ensureVolume(name: string, labels: Record<string, string>): Promise<void>;
+  /** Names of the networks and volumes carrying all of `labels` (an environment's own objects on this host). */
+  labelledObjects(labels: Record<string, string>): Promise<{ networks: string[]; volumes: string[] }>;
+  /** Removes a network or a volume; one that is already gone is not an error. */
+  removeNetwork(name: string): Promise<void>;
+  removeVolume(name: string): Promise<void>;
   create(spec: ContainerSpec): Promise<LiveContainer>;
   start(id: string): Promise<void>;
   stop(id: string, timeoutS?: number): Promise<void>;

@@ -1,5 +1,5 @@
 // The state directory: one JSON file per environment, written atomically after every mutation.
-import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
 import { decodeEnvState, emptyEnvState, type EnvState } from './env-state.js';
@@ -26,6 +26,11 @@ export class StateStore {
   async save(state: EnvState): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     await writeFileAtomic(this.file(state.env), JSON.stringify(state, null, 2) + '\n');
+  }
+
+  /** Forgets an environment (torn down): its live set, failures and journal. */
+  async remove(env: string): Promise<void> {
+    await rm(this.file(env), { force: true });
   }
 
   async list(): Promise<EnvState[]> {

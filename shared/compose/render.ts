@@ -13,8 +13,10 @@ import { loadCompose, locateInSources, type ComposeSource, type LoadedCompose } 
 import { buildHash, filesUnder, serviceHash, sha256Hex } from './service-hash.js';
 import { toServiceSpec } from './service-spec.js';
 import { attachRepoTrees } from './repo-binds.js';
+import { externalObjectProblem } from './external-objects.js';
 import { isPlainObject } from './tags.js';
 import { resolveExtension } from './x-autoinfra.js';
+import { formatBytes, MiB } from '../yaml/limits.js';
 
 export interface RenderInput {
   /** Files of the repo tree under infra/ (and anything build contexts reference), path relative to repo root → bytes. */
@@ -24,6 +26,13 @@ export interface RenderInput {
   env: string;
   /** The environment's overlay file (the agent's Environment value says which); default: the branch's own. */
   overlay?: string;
+  /**
+   * Where `allow:` comes from when it is not this commit's own: for master and previews, the
+   * agent passes production's `infra/autoinfra.yml` (text undefined: production has none, so
+   * nothing is allowed), so a writer of those branches cannot grant themselves host access.
+   * Absent: the commit's own file governs (production, and tools rendering one commit).
+   */
+  allowFrom?: { file: string; text: string | undefined };
   commit: string;
   /** This host's name (placement: x-autoinfra.hosts). */
   host: string;
@@ -34,6 +43,9 @@ export interface RenderInput {
 }
 
 export const PROJECT_DIR = 'infra';
+/** Largest rendered stack (the services' specs as JSON): env files shared by many services, or
+ *  interpolation, must not turn small inputs into a stack that fills the agent's memory. */
+export const MAX_STACK_BYTES = 16 * MiB;
 export const BASE_FILE = 'infra/docker-compose.yml';
 export const POLICY_FILE = 'infra/autoinfra.yml';
 
@@ -51,7 +63,10 @@ export async function renderStack(input: RenderInput): Promise<Stack> {
   const what = `cannot render ${input.env} at ${input.commit.slice(0, 12)}`;
 
   const policyText = text(POLICY_FILE);
-  const policy = policyText === undefined ? EMPTY_POLICY : (() => { const r = checkPolicy(POLICY_FILE, policyText); problems.push(...r.problems); return r.policy; })();
+  const policy = policyText === undefined ? EMPTY_POLICY : (() => { const r = checkPolicy(POLICY_FILE, policyText); for (const p of r.problems) problems.push(p); return r.policy; })();
+  const allow = input.allowFrom === undefined ? policy.allow
+    : input.allowFrom.text === undefined ? EMPTY_POLICY.allow
+    : (() => { const r = checkPolicy(input.allowFrom.file, input.allowFrom.text); for (const p of r.problems) problems.push(p); return r.policy.allow; })();
 
   const baseText = text(BASE_FILE);
   if (baseText === undefined) throw new ComposeError(what, [{ file: BASE_FILE, reason: 'missing: the deployment repo needs infra/docker-compose.yml' }]);
@@ -64,7 +79,7 @@ export async function renderStack(input: RenderInput): Promise<Stack> {
   let loaded: LoadedCompose;
   try {
     loaded = loadCompose({
-      files, projectDir: PROJECT_DIR, readFile: text, processEnv: input.processEnv ?? {}, allow: policy.allow,
+      files, projectDir: PROJECT_DIR, readFile: text, processEnv: input.processEnv ?? {}, allow,
       envFile: envText === undefined ? undefined : { file: `${PROJECT_DIR}/.env`, text: envText },
     });
   } catch (e) {
@@ -122,6 +137,7 @@ export async function renderStack(input: RenderInput): Promise<Stack> {
   const included = new Set(placed);
   const services: Record<string, ServiceSpec> = {};
   const repoTrees: Record<string, RepoTree> = {};
+  let stackBytes = 0;
   for (const name of placed) {
     const svc = allServices[name];
     const base = toServiceSpec(name, svc, included);
@@ -149,6 +165,13 @@ export async function renderStack(input: RenderInput): Promise<Stack> {
       x: resolveExtension(svc, topX, policy.defaults),
     };
     attachRepoTrees(spec, input.files, repoTrees, (i, reason) => problems.push(at(['services', name, 'volumes', i], reason)));
+    // Counted per service so the render stops at the first one past the limit, holding at most
+    // the limit plus that service, rather than building the whole stack first.
+    stackBytes += JSON.stringify(spec).length;
+    if (stackBytes > MAX_STACK_BYTES) {
+      problems.push(at(['services', name], `the rendered stack is larger than ${formatBytes(MAX_STACK_BYTES)} at this service (environment, env files, labels, commands): make it smaller`));
+      break;
+    }
     services[name] = { ...spec, hash: serviceHash(spec, secretHashes) };
   }
   if (problems.length) throw new ComposeError(what, problems);
@@ -164,6 +187,16 @@ export async function renderStack(input: RenderInput): Promise<Stack> {
     const n = raw as Obj;
     networks[k] = { name: typeof n.name === 'string' ? n.name : k, external: n.external === true, internal: n.internal === true, labels: (n.labels as Record<string, string>) ?? {} };
   }
+  const governed = input.allowFrom === undefined ? undefined : allow;
+  for (const [k, v] of Object.entries(volumes)) {
+    const reason = v.external ? externalObjectProblem('volume', v.name, input.env, governed) : undefined;
+    if (reason) problems.push(at(['volumes', k, 'external'], reason));
+  }
+  for (const [k, n] of Object.entries(networks)) {
+    const reason = n.external ? externalObjectProblem('network', n.name, input.env, governed) : undefined;
+    if (reason) problems.push(at(['networks', k, 'external'], reason));
+  }
+  if (problems.length) throw new ComposeError(what, problems);
   const stack: Stack = { env: input.env, branch: input.branch, commit: input.commit, project: input.env, services, volumes, networks, secrets };
   if (Object.keys(repoTrees).length) stack.repoTrees = repoTrees;
   if (loaded.warnings.length) stack.warnings = loaded.warnings;

@@ -5,7 +5,7 @@ import canonicalize from 'canonicalize';
 export const LOG_ACTIONS = [
   'agent-start', 'agent-stop', 'head-seen', 'preflight', 'pull', 'build', 'start', 'health', 'switch', 'drain',
   'remove', 'prune', 'drift-repair', 'watch-revert', 'failed', 'live', 'preview-created', 'preview-removed',
-  'mirror-summary',
+  'mirror-summary', 'teardown',
 ] as const;
 export type LogAction = (typeof LOG_ACTIONS)[number];
 export type LogResult = 'ok' | 'failed' | 'info';

@@ -23,6 +23,7 @@ export class MemoryRuntime implements Runtime {
   readonly images = new Map<string, string[]>();
   readonly networks = new Set<string>();
   readonly volumes = new Set<string>();
+  private readonly objectLabels = new Map<string, Record<string, string>>();
   readonly pulls: string[] = [];
   readonly builds: string[] = [];
   /** Image refs whose pull fails with this message. */
@@ -74,12 +75,32 @@ export class MemoryRuntime implements Runtime {
     this.images.set(req.tag, []);
   }
 
-  async ensureNetwork(name: string): Promise<void> {
+  async ensureNetwork(name: string, labels: Record<string, string> = {}): Promise<void> {
     this.networks.add(name);
+    this.objectLabels.set(`network ${name}`, labels);
   }
 
-  async ensureVolume(name: string): Promise<void> {
+  async ensureVolume(name: string, labels: Record<string, string> = {}): Promise<void> {
     this.volumes.add(name);
+    this.objectLabels.set(`volume ${name}`, labels);
+  }
+
+  async labelledObjects(labels: Record<string, string>): Promise<{ networks: string[]; volumes: string[] }> {
+    const has = (kind: string, name: string): boolean => Object.entries(labels).every(([k, v]) => this.objectLabels.get(`${kind} ${name}`)?.[k] === v);
+    return { networks: [...this.networks].filter((n) => has('network', n)).sort(), volumes: [...this.volumes].filter((n) => has('volume', n)).sort() };
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    this.calls.writes++;
+    if ([...this.boxes.values()].some((b) => Object.keys(b.spec.networks ?? {}).includes(name))) throw new Error(`network ${name} has active endpoints`);
+    this.networks.delete(name);
+    this.objectLabels.delete(`network ${name}`);
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    this.calls.writes++;
+    this.volumes.delete(name);
+    this.objectLabels.delete(`volume ${name}`);
   }
 
   async create(spec: ContainerSpec): Promise<LiveContainer> {

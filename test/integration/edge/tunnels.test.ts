@@ -159,3 +159,18 @@ t.test('smuggling: a request pipelined right behind the handshake never reaches 
   t.equal(rawStatus(c.got()), 200);
   t.same(plainSeen.map((s) => s.url), ['/ws'], 'only the routed handshake reached the upstream');
 });
+
+t.test('h2c smuggling: only WebSocket upgrades are tunnelled; any other Upgrade is proxied as a plain request', async (t) => {
+  // The ws upstream answers 101 to any upgrade: an h2c tunnel would let HTTP/2 requests past routing.
+  await client.apply({ version: 5, routes: [{ id: 'production/web', hosts: ['web.test'], upstream: ws.address }] });
+  const c = await connect();
+  c.sock.write('GET /echo HTTP/1.1\r\nHost: web.test\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n');
+  await c.closed;
+  t.equal(rawStatus(c.got()), 200, 'answered as a plain request, not 101');
+  t.match(c.got(), /"name":"ws"/);
+  t.notOk(/"upgrade"|"http2-settings"/.test(c.got().slice(c.got().indexOf('\r\n\r\n'))), 'the upstream saw no Upgrade nor HTTP2-Settings');
+  const withBody = await connect();
+  withBody.sock.write('POST /upload HTTP/1.1\r\nHost: web.test\r\nConnection: Upgrade\r\nUpgrade: h2c\r\nContent-Length: 5\r\n\r\nhello');
+  await withBody.closed;
+  t.equal(rawStatus(withBody.got()), 400, 'a body on a non-WebSocket upgrade cannot be framed: refused');
+});

@@ -1,6 +1,6 @@
 // The CLI as a user runs it: a real process.
 import t from 'tap';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runAutoinfra } from '../../../helpers/cli.js';
@@ -40,4 +40,27 @@ t.test('unknown subcommand is an argument error', async (t) => {
   const r = await runAutoinfra(['deploy-everything']);
   t.not(r.code, 0);
   t.match(r.stderr, /unknown command/);
+});
+
+t.test('keygen --config writes the keys where the config says, and refuses a config it cannot read', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ai-cli-'));
+  const config = path.join(dir, 'agent.yml');
+  const age = path.join(dir, 'k', 'age.key');
+  const signing = path.join(dir, 'other', 'sign.key');
+  writeFileSync(config, `host: web-7\nrepo: {url: "https://git.example.org/a/b.git"}\nkeys: {age: ${age}, signing: ${signing}}\n`);
+  const r = await runAutoinfra(['--config', config, 'keygen']);
+  t.equal(r.code, 0, r.stderr);
+  t.ok(existsSync(age) && existsSync(signing), 'both keys at the configured paths');
+  t.equal(statSync(age).mode & 0o777, 0o600);
+  t.match(r.stdout, /^ {2}web-7:$/m, "the config's host name is the snippet's");
+  t.match(r.stdout, new RegExp(`Wrote ${age} and ${signing}`));
+  const again = await runAutoinfra(['--config', config, 'keygen']);
+  t.not(again.code, 0, 'existing keys at the configured paths are not replaced without --force');
+  t.match(again.stderr, /E_KEYS_EXIST/);
+  const missing = await runAutoinfra(['--config', path.join(dir, 'nope.yml'), 'keygen']);
+  t.not(missing.code, 0, 'a named config that cannot be read is an error, not ignored');
+  t.match(missing.stderr, /nope\.yml/);
+  const byDir = await runAutoinfra(['--config', config, 'keygen', '--dir', path.join(dir, 'd')]);
+  t.equal(byDir.code, 0, byDir.stderr);
+  t.ok(existsSync(path.join(dir, 'd', 'age.key')), '--dir still wins');
 });
