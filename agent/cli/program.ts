@@ -44,7 +44,9 @@ export function buildProgram(): Command {
     .addOption(new Option('--log-format <format>', 'log line format').choices(['text', 'json']))
     .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'info', 'debug']))
     .showHelpAfterError('(run with --help for usage)')
-    .enablePositionalOptions(false);
+    .enablePositionalOptions(false)
+    // Before the verbs are added: subcommands copy it, so their usage errors reach runCli too.
+    .exitOverride();
 
   const ctx: CliContext = {
     globals: () => ({ ...program.opts<GlobalOptions>(), configGiven: program.getOptionValueSource('config') !== 'default' }),
@@ -66,14 +68,15 @@ export function buildProgram(): Command {
 /** Exit codes: 0 ok, 1 operation failed, 2 bad input (config, compose, arguments). */
 export async function runCli(argv: string[]): Promise<number> {
   const program = buildProgram();
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     const err = e as { code?: string; exitCode?: number };
     if (typeof err.code === 'string' && err.code.startsWith('commander.')) {
-      return err.exitCode ?? 2;
+      // Help and --version exit 0; every other commander error is a usage error: 2, never 1
+      // (1 means an operation failed, and `wait` gives each code a meaning a CI job reads).
+      return err.exitCode === 0 ? 0 : 2;
     }
     process.stderr.write(`autoinfra: ${formatCliError(e)}\n`);
     return e instanceof InvalidInputError ? 2 : 1;
