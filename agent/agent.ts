@@ -1,5 +1,7 @@
 // The agent daemon: source → render → plan/execute, per environment, forever. Wires the parts
 // once (no singletons) and keeps going whatever a commit does: a bad commit is recorded and skipped.
+import { SecretValues } from '../shared/log/secret-values.js';
+import { loadFingerprintKey } from './state/fingerprint-key.js';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describeError, AutoinfraError } from '../shared/errors.js';
@@ -43,6 +45,8 @@ export interface AgentOptions {
   executor?: Partial<ExecutorOptions>;
   /** How often live environments are checked for drift (default 30 s). */
   driftIntervalMs?: number;
+  /** Secret values as they are read; shared with the logger so the journal is scrubbed like the deploy log. */
+  secrets?: SecretValues;
 }
 
 export class KeyFileError extends AutoinfraError {
@@ -94,7 +98,7 @@ export class Agent {
     const signingKey = await readKey(c.keys.signing);
     const ageIdentities = parseIdentityFile(c.keys.age, await readKey(c.keys.age));
     const logDirs = logPaths(c.stateDir);
-    this.deployLog = await DeployLog.open({ dir: logDirs.queue, host: c.host, signingKey, clock: this.clock, logger: this.log });
+    this.deployLog = await DeployLog.open({ dir: logDirs.queue, host: c.host, signingKey, clock: this.clock, logger: this.log, secrets: this.opts.secrets ?? new SecretValues() });
     const creds = new Credentials(c.repo.auth);
     // Its own transport with timeouts: a hung git host must not stall the publisher.
     this.publisher = new LogPublisher({ log: this.deployLog, url: c.repo.url, headers: await creds.headers(), dir: logDirs.store, host: c.host, clock: this.clock, logger: this.log, http: new GitHttp({ timeoutMs: 30_000 }) });
@@ -109,7 +113,7 @@ export class Agent {
     this.source = gitSourceFor(c, this.clock, this.log);
     const registryCredentials = c.registries.authFile ? await loadDockerConfigFile(c.registries.authFile) : undefined;
     for (const cred of registryCredentials?.values() ?? []) this.deployLog.addSecret(cred.password);
-    this.render = { source: this.source, host: c.host, ageIdentities, addSecret: (v) => this.deployLog!.addSecret(v), productionHead: () => this.source?.heads().get(c.branches.production) };
+    this.render = { source: this.source, host: c.host, ageIdentities, fingerprintKey: await loadFingerprintKey(c.stateDir), addSecret: (v) => this.deployLog!.addSecret(v), productionHead: () => this.source?.heads().get(c.branches.production) };
     this.executor = new Executor({
       runtime, routes, events, store: this.store, clock: this.clock, logger: this.log, host: c.host,
       secretFiles: new SecretFiles(path.join(c.runtimeDir, 'secrets'), this.log),

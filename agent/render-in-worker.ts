@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { ComposeError } from '../shared/compose/compose-error.js';
 import type { RenderInput } from '../shared/compose/render.js';
 import { AutoinfraError, type Problem } from '../shared/errors.js';
+import { fingerprintKeyOrProcess } from '../shared/secrets/fingerprint.js';
 import type { Stack } from '../shared/stack/model.js';
 import type { RenderReply } from './render-worker.js';
 
@@ -38,7 +39,10 @@ const WORKER: URL | string = FROM_SOURCE
 
 export function renderInWorker(input: RenderInput, limits: RenderLimits = DEFAULT_RENDER_LIMITS): Promise<Stack> {
   return new Promise<Stack>((resolve, reject) => {
-    const worker = new Worker(WORKER, { workerData: input, resourceLimits: { maxOldGenerationSizeMb: limits.heapMb }, eval: typeof WORKER === 'string' });
+    // Without a host key, fingerprints must still be this process's (stable across renders), not
+    // a fresh worker's.
+    const workerData: RenderInput = { ...input, fingerprintKey: fingerprintKeyOrProcess(input.fingerprintKey) };
+    const worker = new Worker(WORKER, { workerData, resourceLimits: { maxOldGenerationSizeMb: limits.heapMb }, eval: typeof WORKER === 'string' });
     let settled = false;
     const settle = (f: () => void): void => {
       if (settled) return;

@@ -14,6 +14,8 @@ export interface RenderContext {
   source: Pick<GitSource, 'readTree'>;
   host: string;
   ageIdentities: string[];
+  /** The host's secret fingerprint key (agent/state/fingerprint-key.ts). */
+  fingerprintKey?: Uint8Array;
   /** Called with every decrypted secret value (scrubbed from logs). */
   addSecret?: (value: string) => void;
   /** production's newest known head: its infra/autoinfra.yml grants `allow:` to master and previews. */
@@ -34,7 +36,7 @@ export async function renderAt(ctx: RenderContext, environment: Environment, com
   // The agent's own environment is not the app's: interpolation sees infra/.env only.
   const allowFrom = environment.kind === 'production' ? undefined : await productionAllow(ctx);
   // On a worker: a commit that exhausts memory or time fails alone (E_RENDER_LIMIT), the agent goes on.
-  const stack = await renderInWorker({ files, branch, env, overlay, allowFrom, commit, host: ctx.host, processEnv: {}, ageIdentities: ctx.ageIdentities }, ctx.limits);
+  const stack = await renderInWorker({ files, branch, env, overlay, allowFrom, commit, host: ctx.host, processEnv: {}, ageIdentities: ctx.ageIdentities, fingerprintKey: ctx.fingerprintKey }, ctx.limits);
   const registries = await repoRegistryCredentials(files, ctx.ageIdentities);
   if (registries) stack.registries = Object.fromEntries(registries);
   for (const v of secretValues(stack)) ctx.addSecret?.(v);
