@@ -1,5 +1,6 @@
 // Render at a commit: the repo's infra/ tree from the object store → the environment's Stack.
 // Secret values found on the way are handed to the deploy log so they can never appear in it.
+import { fingerprintKeyOrProcess } from '../shared/secrets/fingerprint.js';
 import { buildContextsOf, POLICY_FILE } from '../shared/compose/render.js';
 import { decryptAge } from '../shared/secrets/age.js';
 import { decryptSops } from '../shared/secrets/sops.js';
@@ -36,7 +37,9 @@ export async function renderAt(ctx: RenderContext, environment: Environment, com
   // The agent's own environment is not the app's: interpolation sees infra/.env only.
   const allowFrom = environment.kind === 'production' ? undefined : await productionAllow(ctx);
   // On a worker: a commit that exhausts memory or time fails alone (E_RENDER_LIMIT), the agent goes on.
-  const stack = await renderInWorker({ files, branch, env, overlay, allowFrom, commit, host: ctx.host, processEnv: {}, ageIdentities: ctx.ageIdentities, fingerprintKey: ctx.fingerprintKey }, ctx.limits);
+  // Resolved here, not in the worker: each worker thread would otherwise make its own process key,
+  // and two renders of one commit would hash differently.
+  const stack = await renderInWorker({ files, branch, env, overlay, allowFrom, commit, host: ctx.host, processEnv: {}, ageIdentities: ctx.ageIdentities, fingerprintKey: fingerprintKeyOrProcess(ctx.fingerprintKey) }, ctx.limits);
   const registries = await repoRegistryCredentials(files, ctx.ageIdentities);
   if (registries) stack.registries = Object.fromEntries(registries);
   for (const v of secretValues(stack)) ctx.addSecret?.(v);
