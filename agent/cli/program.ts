@@ -3,7 +3,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import { AutoinfraError, InvalidInputError } from '../../shared/errors.js';
+import { AutoinfraError, InvalidInputError, UsageError } from '../../shared/errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import { DEFAULT_CONFIG_PATH } from '../config/schema.js';
 import { registerVerbs } from './verbs.js';
@@ -42,7 +42,10 @@ export function buildProgram(): Command {
     .addOption(new Option('--log-format <format>', 'log line format').choices(['text', 'json']))
     .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'info', 'debug']))
     .showHelpAfterError('(run with --help for usage)')
-    .enablePositionalOptions(false);
+    .enablePositionalOptions(false)
+    // Before the verbs are added, so they inherit it: a subcommand's usage error then reaches
+    // runCli (exit 2) instead of commander calling process.exit(1) itself.
+    .exitOverride();
 
   const ctx: CliContext = {
     globals: () => ({ ...program.opts<GlobalOptions>(), configGiven: program.getOptionValueSource('config') !== 'default' }),
@@ -70,10 +73,12 @@ export async function runCli(argv: string[]): Promise<number> {
   } catch (e) {
     const err = e as { code?: string; exitCode?: number };
     if (typeof err.code === 'string' && err.code.startsWith('commander.')) {
-      return err.exitCode ?? 2;
+      // Help and version exit 0; every other commander error (unknown command or option, missing
+      // argument) is bad input: 2, as the README promises, not commander's own 1.
+      return err.exitCode === 0 ? 0 : 2;
     }
     process.stderr.write(`autoinfra: ${formatCliError(e)}\n`);
-    return e instanceof InvalidInputError ? 2 : 1;
+    return e instanceof InvalidInputError || e instanceof UsageError ? 2 : 1;
   }
 }
 
