@@ -1,5 +1,6 @@
 // The agent daemon: source → render → plan/execute, per environment, forever. Wires the parts
 // once (no singletons) and keeps going whatever a commit does: a bad commit is recorded and skipped.
+import { SecretValues } from '../shared/log/secret-values.js';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describeError, AutoinfraError } from '../shared/errors.js';
@@ -44,6 +45,8 @@ export interface AgentOptions {
   executor?: Partial<ExecutorOptions>;
   /** How often live environments are checked for drift (default 30 s). */
   driftIntervalMs?: number;
+  /** Secret values as they are read; shared with the logger so the journal is scrubbed like the deploy log. */
+  secrets?: SecretValues;
 }
 
 export class KeyFileError extends AutoinfraError {
@@ -95,7 +98,7 @@ export class Agent {
     const signingKey = await readKey(c.keys.signing);
     const ageIdentities = parseIdentityFile(c.keys.age, await readKey(c.keys.age));
     const logDirs = logPaths(c.stateDir);
-    this.deployLog = await DeployLog.open({ dir: logDirs.queue, host: c.host, signingKey, clock: this.clock, logger: this.log });
+    this.deployLog = await DeployLog.open({ dir: logDirs.queue, host: c.host, signingKey, clock: this.clock, logger: this.log, secrets: this.opts.secrets ?? new SecretValues() });
     const creds = new Credentials(c.repo.auth);
     // Its own transport with timeouts: a hung git host must not stall the publisher.
     this.publisher = new LogPublisher({ log: this.deployLog, url: c.repo.url, headers: await creds.headers(), dir: logDirs.store, host: c.host, clock: this.clock, logger: this.log, http: new GitHttp({ timeoutMs: 30_000 }) });

@@ -1,6 +1,8 @@
 // The one logger. Readable lines on a terminal, JSON lines (journald-friendly) with --log-format json.
 // Everything else logs through the Logger it is given; nothing writes log lines to stdout/stderr itself.
 import winston from 'winston';
+import { redactDetail } from '../shared/log/redact.js';
+import type { SecretValues } from '../shared/log/secret-values.js';
 
 export type LogFormat = 'text' | 'json';
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -13,7 +15,20 @@ export interface LoggerOptions {
   defaultMeta?: Record<string, unknown>;
   /** Defaults to stderr, so a command's results on stdout stay machine-readable. */
   stream?: NodeJS.WritableStream;
+  /** Values to scrub from every line (read at each line, so later additions count). */
+  secrets?: SecretValues;
 }
+
+// Message and meta through the deploy log's scrubber: the journal and `status` readers are not
+// meant to see secret values either, and errors quote them (a failed render, a container's output).
+const scrub = winston.format((info, opts?: unknown) => {
+  const secrets = (opts as { secrets?: SecretValues } | undefined)?.secrets;
+  const fields = Object.fromEntries(Object.entries(info));
+  const clean = redactDetail(fields, secrets?.list() ?? []) ?? {};
+  for (const k of Object.keys(info)) if (!(k in clean)) delete info[k];
+  Object.assign(info, clean);
+  return info;
+});
 
 const text = winston.format.printf((info) => {
   const { level, message, timestamp, component, ...rest } = info as Record<string, unknown> & { level: string; message: unknown };
@@ -32,8 +47,8 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     level: opts.level ?? 'info',
     defaultMeta: opts.defaultMeta,
     format: json
-      ? winston.format.combine(winston.format.timestamp(), winston.format.errors({ stack: false }), winston.format.json())
-      : winston.format.combine(winston.format.timestamp({ format: 'HH:mm:ss.SSS' }), text),
+      ? winston.format.combine(winston.format.errors({ stack: false }), scrub({ secrets: opts.secrets }), winston.format.timestamp(), winston.format.json())
+      : winston.format.combine(scrub({ secrets: opts.secrets }), winston.format.timestamp({ format: 'HH:mm:ss.SSS' }), text),
     transports: [new winston.transports.Stream({ stream: opts.stream ?? process.stderr })],
   });
 }

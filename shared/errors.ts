@@ -1,6 +1,7 @@
 // Typed errors with a stable code and structured data (see docs/errors.md).
 // Every error the agent can show an operator is an AutoinfraError: callers branch on `code`,
 // render `message`, and log `data` (which never holds a secret value).
+import { redactUrlCredentials } from './url-credentials.js';
 
 export interface Problem {
   /** File the problem is in (as the operator knows it, e.g. `infra/docker-compose.yml`). */
@@ -20,10 +21,12 @@ export class AutoinfraError extends Error {
   caller?: string;
 
   constructor(code: string, message: string, data: Record<string, unknown> = {}, options?: { cause?: unknown }) {
-    super(message, options);
+    // Messages and data quote URLs (repo, registry) that may carry `user:token@`: hidden here once,
+    // so no error of the product can print them whoever builds it.
+    super(redactUrlCredentials(message), options);
     this.name = 'AutoinfraError';
     this.code = code;
-    this.data = data;
+    this.data = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, typeof v === 'string' ? redactUrlCredentials(v) : v]));
   }
 
   toJSON(): Record<string, unknown> {

@@ -1,12 +1,16 @@
-// The agent's local HTTP API (api.listen, 127.0.0.1 by default): trigger a poll, read status.
-// Handlers only parse and delegate. Webhooks (with signatures) come with their own issue.
+// The agent's local HTTP API (api.listen, 127.0.0.1 by default): trigger a poll, read status,
+// signed webhooks from git hosts (agent/api/webhooks/). Handlers only parse and delegate.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logger.js';
+import { HOOK_KINDS, type HookKind } from './webhooks/signature.js';
+import type { WebhookHandler } from './webhooks/handler.js';
 
 export interface ApiHandlers {
   trigger(branch?: string): void;
   status(): Promise<unknown>;
+  /** Absent when no `api.webhook_secret_file` is configured: the hook endpoints answer 404. */
+  webhook?: WebhookHandler;
 }
 
 export interface ApiServer { address: string; close(): Promise<void> }
@@ -28,8 +32,19 @@ export async function startApi(listen: string, h: ApiHandlers, logger: Logger): 
       return;
     }
     if (req.method === 'GET' && url.pathname === '/healthz') return reply(200, { ok: true });
+    const hook = /^\/(?:webhook|hooks\/([a-z]+))$/.exec(url.pathname);
+    if (req.method === 'POST' && hook) {
+      const kind = hook[1] as HookKind | undefined;
+      if (kind !== undefined && !HOOK_KINDS.includes(kind)) return reply(404, { error: `unknown hook kind ${kind}; expected one of ${HOOK_KINDS.join(', ')}` });
+      if (!h.webhook) return reply(404, { error: 'webhooks are off: set api.webhook_secret_file in agent.yml' });
+      return h.webhook(req, res, kind);
+    }
     reply(404, { error: `no such endpoint: ${req.method} ${url.pathname}` });
   });
+  // A sender gets 10 s to deliver its headers and body (slow senders must not hold sockets);
+  // answers may take longer (GET /deployments/<sha> waits for an outcome).
+  server.requestTimeout = 10_000;
+  server.headersTimeout = 5_000;
   const { host, port } = parseListen(listen);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

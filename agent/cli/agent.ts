@@ -3,8 +3,10 @@ import { systemClock } from '../clock.js';
 import { loadAgentConfig } from '../config/load.js';
 import { Agent } from '../agent.js';
 import { startApi } from '../api/server.js';
+import { loadWebhookSecret, webhookHandler } from '../api/webhooks/handler.js';
 import { describeError } from '../../shared/errors.js';
 import type { CliContext } from './program.js';
+import { SecretValues } from '../../shared/log/secret-values.js';
 
 export function register(parent: Command, ctx: CliContext): void {
   parent
@@ -18,10 +20,17 @@ export function register(parent: Command, ctx: CliContext): void {
         ctx.out(`${config.file}: ok`);
         return;
       }
-      const logger = ctx.logger({ format: config.log.format, level: config.log.level, component: 'agent' });
-      const agent = new Agent({ config, logger, clock: systemClock, driftIntervalMs: config.deploy.driftIntervalMs, executor: { watchMs: config.deploy.watchMs } });
+      // One list of secret values for the deploy log and the journal: both scrub the same way.
+      const secrets = new SecretValues();
+      const logger = ctx.logger({ format: config.log.format, level: config.log.level, component: 'agent', secrets });
+      // Read before anything starts: a missing secret file is a config error, not a silent hook-less agent.
+      const webhookSecret = config.api.webhookSecretFile ? await loadWebhookSecret(config.api.webhookSecretFile) : undefined;
+      // Scrubbed from every log line like the repo's secrets, should it ever reach one.
+      if (webhookSecret) secrets.add(webhookSecret.toString('utf8'));
+      const agent = new Agent({ config, logger, secrets, clock: systemClock, driftIntervalMs: config.deploy.driftIntervalMs, executor: { watchMs: config.deploy.watchMs } });
       await agent.start();
-      const api = await startApi(config.api.listen, { trigger: (b) => agent.trigger(b), status: () => agent.status() }, logger);
+      const webhook = webhookSecret ? webhookHandler({ secret: webhookSecret, trigger: (b) => agent.trigger(b), logger }) : undefined;
+      const api = await startApi(config.api.listen, { trigger: (b) => agent.trigger(b), status: () => agent.status(), ...(webhook ? { webhook } : {}) }, logger);
       await new Promise<void>((resolve) => {
         const stop = (sig: string): void => {
           logger.info(`${sig}: stopping (finishing the operation in progress)`);

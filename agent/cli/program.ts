@@ -7,6 +7,8 @@ import { AutoinfraError, InvalidInputError, UsageError } from '../../shared/erro
 import { createLogger, type Logger } from '../logger.js';
 import { DEFAULT_CONFIG_PATH } from '../config/schema.js';
 import { registerVerbs } from './verbs.js';
+import { redactUrlCredentials } from '../../shared/url-credentials.js';
+import type { SecretValues } from '../../shared/log/secret-values.js';
 
 export interface GlobalOptions {
   config: string;
@@ -19,7 +21,7 @@ export interface GlobalOptions {
 /** What every verb gets: the global options and a way to make the logger. */
 export interface CliContext {
   globals(): GlobalOptions;
-  logger(defaults?: { format?: 'text' | 'json'; level?: 'error' | 'warn' | 'info' | 'debug'; component?: string }): Logger;
+  logger(defaults?: { format?: 'text' | 'json'; level?: 'error' | 'warn' | 'info' | 'debug'; component?: string; secrets?: SecretValues }): Logger;
   /** Results go to stdout; this is the one place they are written. */
   out(text: string): void;
 }
@@ -55,6 +57,7 @@ export function buildProgram(): Command {
         format: g.logFormat ?? d.format ?? (process.stderr.isTTY ? 'text' : 'text'),
         level: g.logLevel ?? d.level ?? 'info',
         defaultMeta: d.component ? { component: d.component } : undefined,
+        secrets: d.secrets,
       });
     },
     out: (text) => { process.stdout.write(text.endsWith('\n') ? text : text + '\n'); },
@@ -84,6 +87,7 @@ export async function runCli(argv: string[]): Promise<number> {
 
 export function formatCliError(e: unknown): string {
   if (e instanceof AutoinfraError) return `${e.message} [${e.code}]`;
-  if (e instanceof Error) return e.message;
-  return String(e);
+  // Library errors (isomorphic-git, undici) quote the URL they were given, credentials included.
+  if (e instanceof Error) return redactUrlCredentials(e.message);
+  return redactUrlCredentials(String(e));
 }

@@ -40,7 +40,7 @@ interface RawConfig {
   keys?: { signing?: string; age?: string };
   docker?: { socket?: string };
   edge?: { listen?: string[]; tls?: { listen: string; cert: string; key: string }[]; control_socket?: string; routes_file?: string; tunnels?: { idle_timeout?: string | number; max?: number; max_per_client?: number } };
-  api?: { listen?: string };
+  api?: { listen?: string; webhook_secret_file?: string };
   deploy?: { watch?: string | number; drift_interval?: string | number };
   registries?: { auth_file?: string };
   log?: { format?: 'text' | 'json'; level?: 'error' | 'warn' | 'info' | 'debug' };
@@ -133,7 +133,7 @@ function resolve(file: string, raw: RawConfig): AgentConfig {
         ...(raw.edge?.tunnels?.max_per_client !== undefined ? { maxPerClient: raw.edge.tunnels.max_per_client } : {}),
       },
     },
-    api: { ...defaults.api, ...raw.api },
+    api: { listen: raw.api?.listen ?? defaults.api.listen, ...(raw.api?.webhook_secret_file ? { webhookSecretFile: raw.api.webhook_secret_file } : {}) },
     registries: { authFile: raw.registries?.auth_file },
     deploy: {
       watchMs: raw.deploy?.watch !== undefined ? parseDuration(raw.deploy.watch)! : defaults.deploy.watchMs,

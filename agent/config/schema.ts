@@ -84,7 +84,8 @@ export const agentConfigSchema = {
     api: {
       type: 'object',
       additionalProperties: false,
-      properties: { listen: str },
+      // webhook_secret_file: the shared secret of signed webhooks (docs/ci.md); unset = hooks off.
+      properties: { listen: str, webhook_secret_file: str },
     },
     registries: {
       type: 'object',
@@ -120,7 +121,8 @@ export interface AgentConfig {
   keys: { signing: string; age: string };
   docker: { socket: string };
   edge: { listen: string[]; tls: { listen: string; cert: string; key: string }[]; controlSocket: string; routesFile: string; tunnels: { idleTimeoutMs?: number; max?: number; maxPerClient?: number } };
-  api: { listen: string };
+  /** webhookSecretFile: the file holding the webhook secret; webhooks answer 404 without it. */
+  api: { listen: string; webhookSecretFile?: string };
   /** Docker config.json-format file with registry credentials (`docker login` output). */
   registries: { authFile?: string };
   /** watchMs: post-switch watch window; driftIntervalMs: how often live containers are checked. */

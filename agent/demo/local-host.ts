@@ -19,6 +19,8 @@ export interface LocalHostOptions {
   driftInterval?: string;
   dockerSocket?: string;
   logLevel?: 'info' | 'debug';
+  /** api.webhook_secret_file (signed webhooks on). */
+  webhookSecretFile?: string;
 }
 
 export interface LocalHost {
@@ -57,6 +59,7 @@ export async function writeLocalHost(o: LocalHostOptions): Promise<LocalHost> {
     `  routes_file: ${path.join(o.dir, 'routes.json')}`,
     'api:',
     `  listen: 127.0.0.1:${o.apiPort}`,
+    ...(o.webhookSecretFile ? [`  webhook_secret_file: ${o.webhookSecretFile}`] : []),
     ...(o.watch || o.driftInterval ? ['deploy:'] : []),
     ...(o.watch ? [`  watch: ${o.watch}`] : []),
     ...(o.driftInterval ? [`  drift_interval: ${o.driftInterval}`] : []),

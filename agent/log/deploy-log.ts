@@ -2,6 +2,7 @@
 // entry, fsynced before append() resolves. A crash mid-write leaves at most a torn last line, which
 // open() cuts off; seq then continues from the last whole line. Appends that arrive while a write
 // is in flight are written together with one fsync (group commit).
+import { SecretValues } from '../../shared/log/secret-values.js';
 import { promises as fsp, constants as fsc } from 'node:fs';
 import path from 'node:path';
 import type { KeyObject } from 'node:crypto';
@@ -29,8 +30,8 @@ export interface DeployLogOptions {
   signingKey: KeyObject | string;
   clock: Clock;
   logger: Logger;
-  /** Values scrubbed from every entry's detail (e.g. decrypted secret values). */
-  secrets?: string[];
+  /** Values scrubbed from every entry's detail (e.g. decrypted secret values); a SecretValues is shared with the logger. */
+  secrets?: SecretValues | string[];
 }
 
 export interface AppendOptions { secrets?: string[] }
@@ -51,7 +52,7 @@ export class DeployLog {
   private writing = false;
   private broken?: unknown;
   private readonly listeners = new Set<(e: LogEntry) => void>();
-  private readonly secrets: string[];
+  private readonly secrets: SecretValues;
   /** Other hosts' tips to carry on the next entry, and the last witness an entry carried (canonical JSON). */
   private witnessNext?: Witness;
   private lastWitness = '{}';
@@ -62,7 +63,7 @@ export class DeployLog {
     this.key = loadSigningKey(opts.signingKey);
     this.keyId = keyId(this.key);
     this.file = path.join(opts.dir, QUEUE_FILE);
-    this.secrets = [...(opts.secrets ?? [])];
+    this.secrets = opts.secrets instanceof SecretValues ? opts.secrets : new SecretValues(opts.secrets);
   }
 
   static async open(opts: DeployLogOptions): Promise<DeployLog> {
@@ -115,7 +116,7 @@ export class DeployLog {
     const { entry, line } = appendEntry(this.tip, input, {
       host: this.host, keyId: this.keyId, key: this.key,
       time: new Date(this.opts.clock.now()).toISOString(),
-      secrets: o.secrets ? [...this.secrets, ...o.secrets] : this.secrets,
+      secrets: [...this.secrets.list(), ...(o.secrets ?? [])],
       witness: this.witnessNext,
     });
     this.tip = { seq: entry.seq, line };
@@ -164,7 +165,7 @@ export class DeployLog {
 
   /** Adds a value that must never appear in any later entry. */
   addSecret(value: string): void {
-    this.secrets.push(value);
+    this.secrets.add(value);
   }
 
   /** Durable history of this host (oldest first). */

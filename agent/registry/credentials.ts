@@ -3,6 +3,7 @@
 // memory except as the X-Registry-Auth of a pull.
 import { readFile } from 'node:fs/promises';
 import { AutoinfraError } from '../../shared/errors.js';
+import { jsonSyntaxProblem } from '../../shared/secrets/json-syntax.js';
 import type { RegistryAuth } from '../runtime/types.js';
 
 export type RegistryCredentials = Map<string, { username: string; password: string }>;
@@ -21,7 +22,8 @@ export function parseDockerConfig(file: string, text: string): RegistryCredentia
   try {
     doc = JSON.parse(text) as typeof doc;
   } catch (e) {
-    throw new RegistryCredentialsError(file, `not JSON: ${(e as Error).message}`);
+    // Never the parser's message: it quotes the content, i.e. part of a password.
+    throw new RegistryCredentialsError(file, jsonSyntaxProblem(e, text));
   }
   if (!doc || typeof doc !== 'object' || typeof doc.auths !== 'object') throw new RegistryCredentialsError(file, 'expected {"auths": {"<registry host>": {"auth": "<base64 user:password>"}}} (the format of ~/.docker/config.json)');
   const out: RegistryCredentials = new Map();

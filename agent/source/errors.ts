@@ -1,5 +1,5 @@
-// Errors of the git source. Messages name the repository URL (which never holds credentials:
-// config load rejects a URL with user:password in it) and never the token itself.
+// Errors of the git source. Messages name the repository URL (credentials in it are hidden by
+// AutoinfraError itself, and config load rejects a URL with user:password in it) and never the token.
 import { AutoinfraError } from '../../shared/errors.js';
 
 /** The server answered 401/403: the token or password is wrong, expired or lacks read access. */

@@ -75,7 +75,7 @@ export class GitSource {
 
   constructor(opts: GitSourceOptions) {
     const problem = repoUrlProblem(opts.url);
-    if (problem) throw new SourceUrlError(opts.url.replace(/\/\/[^@/]*@/, '//'), problem);
+    if (problem) throw new SourceUrlError(opts.url, problem);
     this.opts = opts;
     this.rules = { branches: opts.branches, previews: opts.previews };
     this.random = opts.random ?? Math.random;

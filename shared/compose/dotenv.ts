@@ -1,7 +1,7 @@
 // `.env` / env_file syntax as compose reads it: KEY=VALUE lines, `export ` prefix, # comments,
 // single quotes literal, double quotes with escapes and ${VAR} interpolation, unquoted values
 // trimmed with ` #` comments removed. A bare `KEY` takes its value from `lookup` (or is left out).
-import { interpolateString, TemplateError, type Lookup } from './interpolate.js';
+import { interpolateString, MAX_INTERPOLATED, TemplateError, TemplateLimitError, type Lookup } from './interpolate.js';
 
 export interface DotenvProblem { line: number; reason: string }
 
@@ -15,6 +15,20 @@ export function parseDotenv(text: string, lookup: Lookup = () => undefined): Dot
   const lines = text.replace(/\r\n?/g, '\n').split('\n');
   // Later lines may refer to earlier ones, then to the lookup.
   const scoped: Lookup = (n) => values.get(n) ?? lookup(n);
+  // One output budget for the file: each line may double an earlier value (A=$B$B), so without
+  // it 30 short lines would ask for gigabytes.
+  let remaining = MAX_INTERPOLATED;
+  const expand = (key: string, template: string, lineNo: number): void => {
+    if (remaining < 0) return;
+    try {
+      const v = interpolateString(template, scoped, undefined, { maxLength: remaining });
+      remaining -= v.length;
+      values.set(key, v);
+    } catch (e) {
+      problems.push({ line: lineNo, reason: e instanceof TemplateError ? e.reason : String(e) });
+      if (e instanceof TemplateLimitError) remaining = -1;
+    }
+  };
   for (let i = 0; i < lines.length; i++) {
     const lineNo = i + 1;
     let line = lines[i].replace(/^\s+/, '');
@@ -34,24 +48,23 @@ export function parseDotenv(text: string, lookup: Lookup = () => undefined): Dot
     const q = rest[0];
     if (q === "'" || q === '"') {
       // Quoted values may span lines.
-      let body = rest.slice(1);
-      let close = findClose(body, q);
-      while (close < 0 && i + 1 < lines.length) { i++; body += '\n' + lines[i]; close = findClose(body, q); }
+      // Each added line is scanned alone and the parts joined once: appending to one string and
+      // rescanning it (or even indexing it, which flattens it) is quadratic in the line count.
+      const parts = [rest.slice(1)];
+      let close = findClose(parts[0], q);
+      while (close < 0 && i + 1 < lines.length) { i++; parts.push(lines[i]); close = findClose(lines[i], q); }
       if (close < 0) { problems.push({ line: lineNo, reason: `unterminated ${q === '"' ? 'double' : 'single'}-quoted value of ${key}` }); continue; }
-      const raw = body.slice(0, close);
+      parts[parts.length - 1] = parts[parts.length - 1].slice(0, close);
+      const raw = parts.join('\n');
       if (q === "'") { values.set(key, raw); continue; }
       const unescaped = raw.replace(/\\([\\"nrt$])/g, (_m, c: string) => ({ n: '\n', r: '\r', t: '\t' } as Record<string, string>)[c] ?? (c === '$' ? '$$' : c));
-      try { values.set(key, interpolateString(unescaped, scoped)); } catch (e) {
-        problems.push({ line: lineNo, reason: e instanceof TemplateError ? e.reason : String(e) });
-      }
+      expand(key, unescaped, lineNo);
       continue;
     }
     const hash = rest.search(/\s#/);
     if (hash >= 0) rest = rest.slice(0, hash);
     rest = rest.trimEnd();
-    try { values.set(key, interpolateString(rest, scoped)); } catch (e) {
-      problems.push({ line: lineNo, reason: e instanceof TemplateError ? e.reason : String(e) });
-    }
+    expand(key, rest, lineNo);
   }
   return { values, problems };
 }

@@ -3,6 +3,7 @@
 import type { Problem } from '../errors.js';
 import { parseDotenv } from './dotenv.js';
 import type { Lookup } from './interpolate.js';
+import { bytesOver, DEFAULT_YAML_LIMITS, formatBytes } from '../yaml/limits.js';
 
 export interface EnvFileContent {
   /** The file's bytes, already decrypted when it was encrypted. */
@@ -37,6 +38,8 @@ export async function resolveEnvFiles(
       if (e.required) problems.push(where(i, `env file ${e.path} not found`));
       continue;
     }
+    const over = content.values ? undefined : bytesOver(content.text, DEFAULT_YAML_LIMITS.maxBytes);
+    if (over !== undefined) { problems.push(where(i, `env file ${e.path} is ${formatBytes(over)}, more than the ${formatBytes(DEFAULT_YAML_LIMITS.maxBytes)} an input file may have`)); continue; }
     const r = content.values ? { values: content.values, problems: [] } : parseDotenv(content.text, lookup);
     for (const p of r.problems) {
       // A secret file's problem text could quote its content: give the line only.

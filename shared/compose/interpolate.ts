@@ -2,6 +2,7 @@
 // $VAR, ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message}, ${VAR?message},
 // ${VAR:+replacement}, ${VAR+replacement}, nested templates inside the default/replacement, and $$.
 // Only values are interpolated, never keys.
+import { formatBytes } from '../yaml/limits.js';
 import type { KeyPath } from '../yaml/located.js';
 import { Override, isPlainObject } from './tags.js';
 
@@ -11,13 +12,37 @@ export class TemplateError extends Error {
   constructor(readonly reason: string, readonly variable?: string) { super(reason); this.name = 'TemplateError'; }
 }
 
+/** The output bound was reached: later strings are not interpolated (one problem is enough). */
+export class TemplateLimitError extends TemplateError {
+  constructor() { super(`interpolated values exceed the ${formatBytes(MAX_INTERPOLATED)} limit for one stack`); this.name = 'TemplateLimitError'; }
+}
+
 const NAME = /^[_a-zA-Z][_a-zA-Z0-9]*/;
 
-/** Substitutes one string. Throws TemplateError for a bad template or a `?` variable that is missing. */
-export function interpolateString(text: string, lookup: Lookup, onUnset?: (name: string) => void): string {
+// A repo writer controls the templates and .env: nesting is bounded so that a 20 000-deep
+// `${A:-${A:-…}}` is a located problem, not a stack overflow (and each level rescans its
+// rest, so depth also bounds the time); output is bounded so that `$BIG` repeated, or .env lines
+// that double an earlier value, cannot build gigabyte strings. compose-go sets no such bounds;
+// real files nest 2 or 3 deep and render to kilobytes.
+export const MAX_TEMPLATE_DEPTH = 32;
+export const MAX_INTERPOLATED = 16 * 1024 * 1024;
+
+export interface TemplateLimits {
+  /** Longest result, in characters (UTF-16 units). */
+  maxLength?: number;
+}
+
+/** Substitutes one string. Throws TemplateError for a bad template, a `?` variable that is missing, or a result over the limits. */
+export function interpolateString(text: string, lookup: Lookup, onUnset?: (name: string) => void, limits: TemplateLimits = {}): string {
+  return interpolateAt(text, lookup, onUnset, limits.maxLength ?? MAX_INTERPOLATED, 0);
+}
+
+function interpolateAt(text: string, lookup: Lookup, onUnset: ((name: string) => void) | undefined, maxLength: number, depth: number): string {
+  if (depth > MAX_TEMPLATE_DEPTH) throw new TemplateError(`variable templates are nested more than ${MAX_TEMPLATE_DEPTH} deep`);
   let out = '';
   let i = 0;
   while (i < text.length) {
+    if (out.length > maxLength) throw new TemplateLimitError();
     const c = text[i];
     if (c !== '$') { out += c; i++; continue; }
     const next = text[i + 1];
@@ -25,7 +50,7 @@ export function interpolateString(text: string, lookup: Lookup, onUnset?: (name:
     if (next === '{') {
       const end = matchingBrace(text, i + 2);
       if (end < 0) throw new TemplateError(`invalid template "${text}": unclosed "\${"`);
-      out += substitute(text.slice(i + 2, end), text, lookup, onUnset);
+      out += substitute(text.slice(i + 2, end), text, lookup, onUnset, maxLength - out.length, depth);
       i = end + 1;
       continue;
     }
@@ -40,6 +65,7 @@ export function interpolateString(text: string, lookup: Lookup, onUnset?: (name:
     // compose rejects a `$` that starts nothing (write `$$` for a literal dollar).
     throw new TemplateError(`invalid template "${text}": "$" must be followed by a variable name, "{" or "$" (write "$$" for a literal $)`);
   }
+  if (out.length > maxLength) throw new TemplateLimitError();
   return out;
 }
 
@@ -53,7 +79,7 @@ function matchingBrace(text: string, from: number): number {
   return -1;
 }
 
-function substitute(expr: string, whole: string, lookup: Lookup, onUnset?: (name: string) => void): string {
+function substitute(expr: string, whole: string, lookup: Lookup, onUnset: ((name: string) => void) | undefined, maxLength: number, depth: number): string {
   const m = NAME.exec(expr);
   if (!m) throw new TemplateError(`invalid template "${whole}": "\${${expr}}" does not start with a variable name`);
   const name = m[0];
@@ -67,7 +93,7 @@ function substitute(expr: string, whole: string, lookup: Lookup, onUnset?: (name
   if (!op) throw new TemplateError(`invalid template "${whole}": unexpected "${rest}" after variable ${name}`);
   const arg = rest.slice(op[0].length);
   const empty = value === undefined || value === '';
-  const inner = (): string => interpolateString(arg, lookup, onUnset);
+  const inner = (): string => interpolateAt(arg, lookup, onUnset, maxLength, depth + 1);
   switch (op[0]) {
     case ':-': return empty ? inner() : value;
     case '-': return value === undefined ? inner() : value;
@@ -85,16 +111,23 @@ export interface InterpolationProblem { path: KeyPath; reason: string }
  * and non-strings are shared). Problems are collected with their key path; the offending value
  * is left as written.
  */
-export function interpolateTree(v: unknown, lookup: Lookup, problems: InterpolationProblem[], path: KeyPath = [], onUnset?: (name: string, path: KeyPath) => void): unknown {
+export function interpolateTree(v: unknown, lookup: Lookup, problems: InterpolationProblem[], path: KeyPath = [], onUnset?: (name: string, path: KeyPath) => void, budget: { remaining: number } = { remaining: MAX_INTERPOLATED }): unknown {
   // One mutable path for the walk; copied only when a problem or warning needs it.
   const stack: KeyPath = [...path];
   const visit = (x: unknown): unknown => {
     if (typeof x === 'string') {
-      if (!x.includes('$')) return x;
+      // Once the budget is spent, one problem says so; the rest is left as written.
+      if (!x.includes('$') || budget.remaining < 0) return x;
       try {
-        return interpolateString(x, lookup, onUnset && ((n) => onUnset(n, [...stack])));
+        const out = interpolateString(x, lookup, onUnset && ((n) => onUnset(n, [...stack])), { maxLength: budget.remaining });
+        budget.remaining -= out.length;
+        return out;
       } catch (e) {
-        if (e instanceof TemplateError) { problems.push({ path: [...stack], reason: e.reason }); return x; }
+        if (e instanceof TemplateError) {
+          problems.push({ path: [...stack], reason: e.reason });
+          if (e instanceof TemplateLimitError) budget.remaining = -1;
+          return x;
+        }
         throw e;
       }
     }

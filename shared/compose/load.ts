@@ -12,7 +12,8 @@ import { parseDotenv } from './dotenv.js';
 import { applyExtends, type ExtendsProblem } from './extends.js';
 import { hostileOptions } from './hostile.js';
 import { unsupportedOptions } from './service-options.js';
-import { interpolateTree, type InterpolationProblem, type Lookup } from './interpolate.js';
+import { interpolateTree, MAX_INTERPOLATED, type InterpolationProblem, type Lookup } from './interpolate.js';
+import { bytesOver, DEFAULT_YAML_LIMITS, formatBytes } from '../yaml/limits.js';
 import { mergeModels, unique } from './merge.js';
 import { normaliseModel } from './normalise.js';
 import { composeTags, isPlainObject, resolveMarkers, stripMarkers } from './tags.js';
@@ -57,7 +58,9 @@ export interface LoadedCompose {
 export function buildLookup(envFile: ComposeSource | undefined, processEnv: Record<string, string | undefined> = {}, problems: Problem[] = []): Lookup {
   const fromProcess: Lookup = (n) => processEnv[n];
   let dot = new Map<string, string>();
-  if (envFile) {
+  const over = envFile && bytesOver(envFile.text, DEFAULT_YAML_LIMITS.maxBytes);
+  if (envFile && over !== undefined) problems.push({ file: envFile.file, reason: `the file is ${formatBytes(over)}, more than the ${formatBytes(DEFAULT_YAML_LIMITS.maxBytes)} an input file may have` });
+  else if (envFile) {
     const r = parseDotenv(envFile.text, fromProcess);
     dot = r.values;
     for (const p of r.problems) problems.push({ file: envFile.file, line: p.line, reason: p.reason });
@@ -67,19 +70,23 @@ export function buildLookup(envFile: ComposeSource | undefined, processEnv: Reco
 
 interface ParsedFile { ld: LocatedDocument; value: Obj | undefined }
 
-function parseFile(src: ComposeSource, lookup: Lookup, problems: Problem[], warnings: Set<string>): ParsedFile {
+/** What one load may still interpolate: shared by every file, as they end up in one stack. */
+type Budget = { remaining: number };
+
+function parseFile(src: ComposeSource, lookup: Lookup, problems: Problem[], warnings: Set<string>, budget: Budget): ParsedFile {
   const ld = parseLocated(src.file, src.text, { customTags: composeTags });
-  if (ld.problems.length) { problems.push(...ld.problems.map((p) => withDuplicatePath(ld, p))); return { ld, value: undefined }; }
+  // Loops, not push(...many): a hostile file can have 100 000s of problems, more than a call's arguments.
+  if (ld.problems.length) { for (const p of ld.problems) problems.push(withDuplicatePath(ld, p)); return { ld, value: undefined }; }
   const hasMarkers = /!(reset|override)\b/.test(src.text);
   const raw = hasMarkers ? resolveMarkers(ld.value ?? {}, ld.doc) : ld.value ?? {};
   if (!isPlainObject(raw)) { problems.push({ file: src.file, line: 1, column: 1, reason: 'expected a mapping at the top level (services:, volumes:, ...)' }); return { ld, value: undefined }; }
   const ip: InterpolationProblem[] = [];
-  const value = interpolateTree(raw, lookup, ip, [], (name) => warnings.add(`The "${name}" variable is not set. Defaulting to a blank string.`)) as Obj;
+  const value = interpolateTree(raw, lookup, ip, [], (name) => warnings.add(`The "${name}" variable is not set. Defaulting to a blank string.`), budget) as Obj;
   for (const p of ip) problems.push(problemAt(ld, p.path, p.reason));
   // compose-go casts interpolated strings to the schema's types; validation coerces in place.
   // Without markers the value itself is validated (and coerced in place); with them, a view.
   const schemaProblems = validateLocated(ld, perFileSchema, hasMarkers ? stripForValidation(value) : value, [], { coerceTypes: true });
-  problems.push(...joinAlternatives(schemaProblems.map(improveUnknownService)));
+  for (const p of joinAlternatives(schemaProblems.map(improveUnknownService))) problems.push(p);
   return { ld, value: schemaProblems.length ? undefined : hasMarkers ? copyCoerced(value) : value };
 }
 
@@ -139,7 +146,7 @@ function overlayScalars(orig: unknown, view: unknown): unknown {
 
 /** A duplicate key problem gets the key path of the duplicate. */
 function withDuplicatePath(ld: LocatedDocument, p: Problem): Problem {
-  if (!/^duplicate key/.test(p.reason) || p.line === undefined) return p;
+  if (!/^duplicate key/.test(p.reason) || p.line === undefined || p.path !== undefined) return p;
   const found = findKeyAt(ld, ld.doc.contents, [], p.line, p.column ?? 0);
   return found ? { ...p, path: formatPath(found) } : p;
 }
@@ -190,13 +197,14 @@ export function loadCompose(input: LoadComposeInput): LoadedCompose {
   const problems: Problem[] = [];
   const warnings = new Set<string>();
   const lookup = buildLookup(input.envFile, input.processEnv, problems);
-  const parsed = input.files.map((f) => parseFile(f, lookup, problems, warnings));
+  const budget: Budget = { remaining: MAX_INTERPOLATED };
+  const parsed = input.files.map((f) => parseFile(f, lookup, problems, warnings, budget));
 
   const others = new Map<string, ParsedFile | undefined>();
   const loadOther = (file: string): Obj | undefined => {
     if (!others.has(file)) {
       const text = input.readFile?.(file);
-      others.set(file, text === undefined ? undefined : parseFile({ file, text }, lookup, problems, warnings));
+      others.set(file, text === undefined ? undefined : parseFile({ file, text }, lookup, problems, warnings, budget));
     }
     return others.get(file)?.value;
   };

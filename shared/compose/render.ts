@@ -16,6 +16,7 @@ import { attachRepoTrees } from './repo-binds.js';
 import { externalObjectProblem } from './external-objects.js';
 import { isPlainObject } from './tags.js';
 import { resolveExtension } from './x-autoinfra.js';
+import { formatBytes, MiB } from '../yaml/limits.js';
 
 export interface RenderInput {
   /** Files of the repo tree under infra/ (and anything build contexts reference), path relative to repo root → bytes. */
@@ -42,6 +43,9 @@ export interface RenderInput {
 }
 
 export const PROJECT_DIR = 'infra';
+/** Largest rendered stack (the services' specs as JSON): env files shared by many services, or
+ *  interpolation, must not turn small inputs into a stack that fills the agent's memory. */
+export const MAX_STACK_BYTES = 16 * MiB;
 export const BASE_FILE = 'infra/docker-compose.yml';
 export const POLICY_FILE = 'infra/autoinfra.yml';
 
@@ -59,10 +63,10 @@ export async function renderStack(input: RenderInput): Promise<Stack> {
   const what = `cannot render ${input.env} at ${input.commit.slice(0, 12)}`;
 
   const policyText = text(POLICY_FILE);
-  const policy = policyText === undefined ? EMPTY_POLICY : (() => { const r = checkPolicy(POLICY_FILE, policyText); problems.push(...r.problems); return r.policy; })();
+  const policy = policyText === undefined ? EMPTY_POLICY : (() => { const r = checkPolicy(POLICY_FILE, policyText); for (const p of r.problems) problems.push(p); return r.policy; })();
   const allow = input.allowFrom === undefined ? policy.allow
     : input.allowFrom.text === undefined ? EMPTY_POLICY.allow
-    : (() => { const r = checkPolicy(input.allowFrom.file, input.allowFrom.text); problems.push(...r.problems); return r.policy.allow; })();
+    : (() => { const r = checkPolicy(input.allowFrom.file, input.allowFrom.text); for (const p of r.problems) problems.push(p); return r.policy.allow; })();
 
   const baseText = text(BASE_FILE);
   if (baseText === undefined) throw new ComposeError(what, [{ file: BASE_FILE, reason: 'missing: the deployment repo needs infra/docker-compose.yml' }]);
@@ -133,6 +137,7 @@ export async function renderStack(input: RenderInput): Promise<Stack> {
   const included = new Set(placed);
   const services: Record<string, ServiceSpec> = {};
   const repoTrees: Record<string, RepoTree> = {};
+  let stackBytes = 0;
   for (const name of placed) {
     const svc = allServices[name];
     const base = toServiceSpec(name, svc, included);
@@ -160,6 +165,13 @@ export async function renderStack(input: RenderInput): Promise<Stack> {
       x: resolveExtension(svc, topX, policy.defaults),
     };
     attachRepoTrees(spec, input.files, repoTrees, (i, reason) => problems.push(at(['services', name, 'volumes', i], reason)));
+    // Counted per service so the render stops at the first one past the limit, holding at most
+    // the limit plus that service, rather than building the whole stack first.
+    stackBytes += JSON.stringify(spec).length;
+    if (stackBytes > MAX_STACK_BYTES) {
+      problems.push(at(['services', name], `the rendered stack is larger than ${formatBytes(MAX_STACK_BYTES)} at this service (environment, env files, labels, commands): make it smaller`));
+      break;
+    }
     services[name] = { ...spec, hash: serviceHash(spec, secretHashes) };
   }
   if (problems.length) throw new ComposeError(what, problems);

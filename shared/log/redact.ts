@@ -1,5 +1,7 @@
-// Keeps secrets out of the public log. Pure: drops keys whose name says they hold a credential,
-// and replaces every occurrence of a value the caller marks secret, anywhere in the detail.
+// Keeps secrets out of the public log and the journal. Pure: drops keys whose name says they hold
+// a credential, replaces every occurrence of a value the caller marks secret, anywhere in the
+// detail, and hides URL credentials.
+import { redactUrlCredentials } from '../url-credentials.js';
 
 const SECRET_KEY = /pass(word|wd|phrase)?|token|secret|authorization|credential|api[-_]?key|private[-_]?key|cookie/i;
 export const REDACTED = '[redacted]';
@@ -18,7 +20,7 @@ export function redactDetail(detail: Record<string, unknown> | undefined, secret
   if (detail === undefined) return undefined;
   const needles = [...new Set(secrets.filter((s) => typeof s === 'string' && s.length >= 4))].sort((a, b) => b.length - a.length);
   const scrub = (s: string): string => {
-    let out = s;
+    let out = redactUrlCredentials(s);
     for (const n of needles) if (out.includes(n)) out = out.split(n).join(REDACTED);
     return out;
   };

@@ -3,7 +3,7 @@
 import type { AgentStatus } from '../../agent/status/status-model.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { writeLocalHost } from '../../agent/demo/local-host.js';
@@ -36,15 +36,18 @@ export interface TestHost {
   dispose(): Promise<void>;
 }
 
-export async function testHost(opts: { repoUrl: string; auth?: { username: string; passwordFile: string }; watch?: string; pollInterval?: string; driftInterval?: string; dockerSocket?: string }): Promise<TestHost> {
+export async function testHost(opts: { repoUrl: string; auth?: { username: string; passwordFile: string }; watch?: string; pollInterval?: string; driftInterval?: string; dockerSocket?: string; webhookSecret?: string }): Promise<TestHost> {
   await ensureAppImage();
   const name = `e2e-${randomBytes(4).toString('hex')}`;
   const dir = mkdtempSync(path.join(tmpdir(), 'ai-host-'));
   const edgePort = await freePort();
   const apiPort = await freePort();
+  const webhookSecretFile = opts.webhookSecret !== undefined ? path.join(dir, 'webhook.secret') : undefined;
+  if (webhookSecretFile) writeFileSync(webhookSecretFile, `${opts.webhookSecret}\n`, { mode: 0o600 });
   const local = await writeLocalHost({
     dir, host: name, repoUrl: opts.repoUrl, edgePort, apiPort, auth: opts.auth, dockerSocket: opts.dockerSocket,
     pollInterval: opts.pollInterval ?? '1s', watch: opts.watch ?? '1s', driftInterval: opts.driftInterval ?? '1s', logLevel: 'debug',
+    ...(webhookSecretFile ? { webhookSecretFile } : {}),
   });
   const { configFile, stateDir } = local;
   let edge: ChildProcess | undefined;

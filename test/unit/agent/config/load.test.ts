@@ -90,3 +90,10 @@ t.test('repoUrlProblem accepts https and loopback http', async (t) => {
   t.equal(repoUrlProblem('http://127.0.0.1:3000/a/b.git'), undefined);
   t.equal(repoUrlProblem('http://localhost/a.git'), undefined);
 });
+
+t.test('api.webhook_secret_file: optional, a path', async (t) => {
+  const base = 'host: web-1\nrepo:\n  url: https://git.example.org/a/b.git\n';
+  t.same(parseAgentConfig('agent.yml', base).api, { listen: '127.0.0.1:7070' }, 'off by default');
+  t.same(parseAgentConfig('agent.yml', `${base}api:\n  webhook_secret_file: /etc/autoinfra/webhook.secret\n`).api, { listen: '127.0.0.1:7070', webhookSecretFile: '/etc/autoinfra/webhook.secret' });
+  t.match(problemsOf(`${base}api:\n  webhook_secret: x\n`).join('\n'), /api\.webhook_secret.*webhook_secret_file/);
+});

@@ -19,7 +19,7 @@ t.test('docker config.json credentials', async (t) => {
   t.same(c.get('docker.io'), { username: 'u', password: 'p:with:colons' });
   t.same(c.get('reg.example.org'), { username: 'a', password: 'b' });
   t.throws(() => parseDockerConfig('r.json', '{"auths": {"x": {}}}'), RegistryCredentialsError);
-  t.throws(() => parseDockerConfig('r.json', 'nope'), /r\.json: not JSON/);
+  t.throws(() => parseDockerConfig('r.json', 'nope'), /r\.json: not valid JSON$/);
   t.equal(normaliseRegistryKey('https://reg.example.org:5000/v2/'), 'reg.example.org:5000');
   t.same(mergeCredentials(new Map([['a', { username: '1', password: '1' }]]), new Map([['a', { username: '2', password: '2' }]])).get('a'), { username: '2', password: '2' });
 });

@@ -11,6 +11,13 @@ const BAD = path.join(FIXTURES, 'bad');
 
 // [fixture, line, key path (undefined for YAML syntax errors), part of the reason]
 const table: [string, number, string | undefined, string][] = [
+  // DoS by YAML (issue 13): refused before anything expands them, still naming file, line, key.
+  ['alias-bomb', 15, 'services.web.labels.laughs', 'aliases expand this document from 110 to 9.26e+8 nodes, more than allowed'],
+  ['alias-cycle', 3, 'x-env.nested[0]', 'alias *env is inside the node its anchor &env marks (a cycle)'],
+  ['alias-unresolved', 4, 'services.web.environment', 'alias *common-env names no anchor &common-env before it'],
+  ['interpolation-too-deep', 6, 'services.web.environment.A', 'variable templates are nested more than 32 deep'],
+  ['nesting-too-deep', 6, undefined, 'nested more than 100 levels deep'],
+  ['nesting-too-deep-block', 102, undefined, 'nested more than 100 levels deep'],
   ['depends-on-bad-condition', 6, 'services.web.depends_on.db.condition', 'expected one of "service_started", "service_healthy", "servi'],
   ['depends-on-undefined', 4, 'services.web.depends_on[0]', 'depends on undefined service "dbb" (did you mean "db"?)'],
   ['duplicate-service-key', 4, 'services.web.image', 'duplicate key (each key may appear once)'],
