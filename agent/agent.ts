@@ -1,6 +1,7 @@
 // The agent daemon: source → render → plan/execute, per environment, forever. Wires the parts
 // once (no singletons) and keeps going whatever a commit does: a bad commit is recorded and skipped.
 import { SecretValues } from '../shared/log/secret-values.js';
+import { loadFingerprintKey } from './state/fingerprint-key.js';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describeError, AutoinfraError } from '../shared/errors.js';
@@ -114,7 +115,7 @@ export class Agent {
     this.source = gitSourceFor(c, this.clock, this.log);
     const registryCredentials = c.registries.authFile ? await loadDockerConfigFile(c.registries.authFile) : undefined;
     for (const cred of registryCredentials?.values() ?? []) this.deployLog.addSecret(cred.password);
-    this.render = { source: this.source, host: c.host, ageIdentities, addSecret: (v) => this.deployLog!.addSecret(v), productionHead: () => this.source?.heads().get(c.branches.production) };
+    this.render = { source: this.source, host: c.host, ageIdentities, fingerprintKey: await loadFingerprintKey(c.stateDir), addSecret: (v) => this.deployLog!.addSecret(v), productionHead: () => this.source?.heads().get(c.branches.production) };
     this.executor = new Executor({
       runtime, routes, events, store: this.store, clock: this.clock, logger: this.log, host: c.host,
       secretFiles: new SecretFiles(path.join(c.runtimeDir, 'secrets'), this.log),

@@ -1,6 +1,7 @@
 // Render at a commit: the repo's infra/ tree from the object store → the environment's Stack.
 // Secret values found on the way are handed to the deploy log so they can never appear in it.
-import { buildContextsOf, POLICY_FILE, renderStack } from '../shared/compose/render.js';
+import { fingerprintKeyOrProcess } from '../shared/secrets/fingerprint.js';
+import { buildContextsOf, POLICY_FILE } from '../shared/compose/render.js';
 import { decryptAge } from '../shared/secrets/age.js';
 import { decryptSops } from '../shared/secrets/sops.js';
 import { parseDockerConfig } from './registry/credentials.js';
@@ -8,15 +9,20 @@ import type { Stack } from '../shared/stack/model.js';
 import { secretValues } from '../shared/stack/secret-values.js';
 import type { Environment } from './environment.js';
 import type { GitSource } from './source/git-source.js';
+import { renderInWorker, type RenderLimits } from './render-in-worker.js';
 
 export interface RenderContext {
   source: Pick<GitSource, 'readTree'>;
   host: string;
   ageIdentities: string[];
+  /** The host's secret fingerprint key (agent/state/fingerprint-key.ts). */
+  fingerprintKey?: Uint8Array;
   /** Called with every decrypted secret value (scrubbed from logs). */
   addSecret?: (value: string) => void;
   /** production's newest known head: its infra/autoinfra.yml grants `allow:` to master and previews. */
   productionHead?: () => string | undefined;
+  /** Heap and time for one render's worker thread (DEFAULT_RENDER_LIMITS). */
+  limits?: RenderLimits;
 }
 
 export async function renderAt(ctx: RenderContext, environment: Environment, commit: string): Promise<Stack> {
@@ -30,7 +36,10 @@ export async function renderAt(ctx: RenderContext, environment: Environment, com
   }
   // The agent's own environment is not the app's: interpolation sees infra/.env only.
   const allowFrom = environment.kind === 'production' ? undefined : await productionAllow(ctx);
-  const stack = await renderStack({ files, branch, env, overlay, allowFrom, commit, host: ctx.host, processEnv: {}, ageIdentities: ctx.ageIdentities });
+  // On a worker: a commit that exhausts memory or time fails alone (E_RENDER_LIMIT), the agent goes on.
+  // Resolved here, not in the worker: each worker thread would otherwise make its own process key,
+  // and two renders of one commit would hash differently.
+  const stack = await renderInWorker({ files, branch, env, overlay, allowFrom, commit, host: ctx.host, processEnv: {}, ageIdentities: ctx.ageIdentities, fingerprintKey: fingerprintKeyOrProcess(ctx.fingerprintKey) }, ctx.limits);
   const registries = await repoRegistryCredentials(files, ctx.ageIdentities);
   if (registries) stack.registries = Object.fromEntries(registries);
   for (const v of secretValues(stack)) ctx.addSecret?.(v);

@@ -5,12 +5,20 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logger.js';
 import { HOOK_KINDS, type HookKind } from './webhooks/signature.js';
 import type { WebhookHandler } from './webhooks/handler.js';
+import { isCommitArgument, type WaitLine } from './deployments/outcome.js';
+import type { CommitWatchRequest } from './deployments/commit-watch.js';
+import { parseDuration } from '../../shared/duration.js';
+
+/** Longest a `GET /deployments/<sha>` may hold its answer. */
+const MAX_WAIT_MS = 24 * 3_600_000;
 
 export interface ApiHandlers {
   trigger(branch?: string): void;
   status(): Promise<unknown>;
   /** Absent when no `api.webhook_secret_file` is configured: the hook endpoints answer 404. */
   webhook?: WebhookHandler;
+  /** `GET /deployments/<sha>`: follow one commit's deploy attempt (agent/api/deployments/). */
+  watchCommit?(req: CommitWatchRequest, write: (line: WaitLine) => void): { done: Promise<void>; stop(): void };
 }
 
 export interface ApiServer { address: string; close(): Promise<void> }
@@ -32,6 +40,20 @@ export async function startApi(listen: string, h: ApiHandlers, logger: Logger): 
       return;
     }
     if (req.method === 'GET' && url.pathname === '/healthz') return reply(200, { ok: true });
+    const deployment = /^\/deployments\/([^/]+)$/.exec(url.pathname);
+    if (req.method === 'GET' && deployment && h.watchCommit) {
+      const commit = deployment[1];
+      const timeoutMs = parseDuration(url.searchParams.get('timeout') ?? '10m');
+      if (!isCommitArgument(commit)) return reply(400, { error: `not a commit id: ${JSON.stringify(commit)} (7 to 64 hex digits)` });
+      if (timeoutMs === undefined || timeoutMs > MAX_WAIT_MS) return reply(400, { error: `timeout must be a duration of at most 24h, got ${JSON.stringify(url.searchParams.get('timeout'))}` });
+      const envs = (url.searchParams.get('env') ?? '').split(',').map((e) => e.trim()).filter(Boolean);
+      // NDJSON, one line per step as it happens: headers go out now, the body ends with the outcome.
+      res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+      const w = h.watchCommit({ commit: commit.toLowerCase(), envs, timeoutMs }, (line) => { res.write(JSON.stringify(line) + '\n'); });
+      res.on('close', () => w.stop());
+      void w.done.then(() => res.end());
+      return;
+    }
     const hook = /^\/(?:webhook|hooks\/([a-z]+))$/.exec(url.pathname);
     if (req.method === 'POST' && hook) {
       const kind = hook[1] as HookKind | undefined;

@@ -4,6 +4,8 @@ import { loadAgentConfig } from '../config/load.js';
 import { Agent } from '../agent.js';
 import { startApi } from '../api/server.js';
 import { loadWebhookSecret, webhookHandler } from '../api/webhooks/handler.js';
+import { recordOutcomes, watchCommit } from '../api/deployments/commit-watch.js';
+import { RecentOutcomes } from '../api/deployments/recent.js';
 import { describeError } from '../../shared/errors.js';
 import type { CliContext } from './program.js';
 import { SecretValues } from '../../shared/log/secret-values.js';
@@ -30,7 +32,15 @@ export function register(parent: Command, ctx: CliContext): void {
       const agent = new Agent({ config, logger, secrets, clock: systemClock, driftIntervalMs: config.deploy.driftIntervalMs, executor: { watchMs: config.deploy.watchMs } });
       await agent.start();
       const webhook = webhookSecret ? webhookHandler({ secret: webhookSecret, trigger: (b) => agent.trigger(b), logger }) : undefined;
-      const api = await startApi(config.api.listen, { trigger: (b) => agent.trigger(b), status: () => agent.status(), ...(webhook ? { webhook } : {}) }, logger);
+      // After the deploy log and the status model (subscribed in start): a waiter that hears of an
+      // outcome reads a status that already has it.
+      const recent = new RecentOutcomes();
+      agent.subscribe(recordOutcomes(recent));
+      const deps = { status: () => agent.status(), subscribe: agent.subscribe.bind(agent), recent, clock: systemClock };
+      const api = await startApi(config.api.listen, {
+        trigger: (b) => agent.trigger(b), status: () => agent.status(), ...(webhook ? { webhook } : {}),
+        watchCommit: (req, write) => watchCommit(deps, req, write),
+      }, logger);
       await new Promise<void>((resolve) => {
         const stop = (sig: string): void => {
           logger.info(`${sig}: stopping (finishing the operation in progress)`);

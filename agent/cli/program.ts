@@ -45,8 +45,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'info', 'debug']))
     .showHelpAfterError('(run with --help for usage)')
     .enablePositionalOptions(false)
-    // Before the verbs are added, so they inherit it: a subcommand's usage error then reaches
-    // runCli (exit 2) instead of commander calling process.exit(1) itself.
+    // Before the verbs are added: subcommands copy it, so their usage errors reach runCli too.
     .exitOverride();
 
   const ctx: CliContext = {
@@ -69,15 +68,14 @@ export function buildProgram(): Command {
 /** Exit codes: 0 ok, 1 operation failed, 2 bad input (config, compose, arguments). */
 export async function runCli(argv: string[]): Promise<number> {
   const program = buildProgram();
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     const err = e as { code?: string; exitCode?: number };
     if (typeof err.code === 'string' && err.code.startsWith('commander.')) {
-      // Help and version exit 0; every other commander error (unknown command or option, missing
-      // argument) is bad input: 2, as the README promises, not commander's own 1.
+      // Help and --version exit 0; every other commander error is a usage error: 2, never 1
+      // (1 means an operation failed, and `wait` gives each code a meaning a CI job reads).
       return err.exitCode === 0 ? 0 : 2;
     }
     process.stderr.write(`autoinfra: ${formatCliError(e)}\n`);

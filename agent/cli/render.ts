@@ -7,7 +7,7 @@ import type { CliContext } from './program.js';
 export function register(parent: Command, ctx: CliContext): void {
   parent
     .command('render')
-    .description('print the rendered stack of a branch at a commit (secrets redacted, hashes shown)')
+    .description('print the rendered stack of a branch at a commit (secrets shown only as keyed fingerprints)')
     .requiredOption('--branch <branch>', 'branch to render')
     .option('--commit <sha>', 'commit (default: the head the agent last saw)')
     .action(async (opts: { branch: string; commit?: string }) => {
@@ -15,6 +15,6 @@ export function register(parent: Command, ctx: CliContext): void {
       const commit = opts.commit ?? view.source.heads().get(opts.branch);
       if (!commit) throw new UsageError('E_UNKNOWN_BRANCH', `branch ${opts.branch} has not been seen by the agent yet (known: ${[...view.source.heads().keys()].join(', ') || 'none'})`, { branch: opts.branch });
       const stack = await view.render(view.source.environmentOf(opts.branch), commit);
-      ctx.out(JSON.stringify(redactStack(stack), null, 2));
+      ctx.out(JSON.stringify(redactStack(stack, view.fingerprintKey), null, 2));
     });
 }

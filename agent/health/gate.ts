@@ -64,7 +64,7 @@ export async function healthGate({ runtime, container, spec, clock, signal, secr
       if (clock.now() - restartSeenAt >= CRASH_CODE_WAIT_MS) return { ...result('unhealthy', ''), ...(await exitReport(runtime, current, restarts, secrets, 'container exited')) };
     } else if (clock.now() >= nextCheck) {
       attempts++;
-      const check = await checkOnce(runtime, current, spec);
+      const check = await checkOnce(runtime, current, spec, secrets);
       last = check.message;
       onCheck?.(check.ok, check.message);
       if (check.ok) {
@@ -102,14 +102,23 @@ export async function jobGate({ runtime, container, clock, secrets = [], deadlin
 /** "container exited (code 3; Docker restarted it 2 times); last output: …" plus the raw tail for local logs. */
 async function exitReport(runtime: Runtime, c: LiveContainer, restarts: number, secrets: readonly string[], what: string): Promise<Pick<HealthResult, 'message' | 'exitCode' | 'output'>> {
   const output = await runtime.logsTail(c.id, TAIL_LINES);
-  const short = output.replace(/\s+/g, ' ').trim();
-  const tail = short ? String(redactDetail({ tail: short }, secrets)?.tail).slice(-TAIL_CHARS) : '';
+  const tail = publishableOutput(output, secrets).slice(-TAIL_CHARS);
   const restarted = restarts > 0 ? `; Docker restarted it ${restarts} time${restarts === 1 ? '' : 's'}` : '';
   const code = what === 'job exited' ? `with code ${c.exitCode ?? '?'}` : `(code ${c.exitCode ?? '?'}${restarted})`;
   return { message: `${what} ${code}${tail ? `; last output: ${tail}` : ''}`, exitCode: c.exitCode, output: output || undefined };
 }
 
-async function checkOnce(runtime: Runtime, c: LiveContainer, spec: HealthSpec): Promise<{ ok: boolean; message: string }> {
+/**
+ * Container output as the public log may show it: known secret values replaced *before* the
+ * whitespace is folded (a multi-line secret, a PEM key, would no longer match after), and each
+ * line of a multi-line secret too, since a tail of a few lines may hold only part of it.
+ */
+function publishableOutput(raw: string, secrets: readonly string[]): string {
+  const lines = secrets.flatMap((v) => (v.includes('\n') ? v.split('\n').map((l) => l.trim()).filter((l) => l.length >= 8) : []));
+  return String(redactDetail({ raw }, [...secrets, ...lines])?.raw ?? '').replace(/\s+/g, ' ').trim();
+}
+
+async function checkOnce(runtime: Runtime, c: LiveContainer, spec: HealthSpec, secrets: readonly string[]): Promise<{ ok: boolean; message: string }> {
   switch (spec.kind) {
     case 'none':
       return c.state === 'running' ? { ok: true, message: 'running' } : { ok: false, message: `state ${c.state}` };
@@ -118,7 +127,8 @@ async function checkOnce(runtime: Runtime, c: LiveContainer, spec: HealthSpec): 
       return { ok: c.health === 'healthy', message: `docker health ${c.health}` };
     case 'command': {
       const r = await runtime.exec(c.id, spec.command ?? ['true'], spec.timeoutMs);
-      return { ok: r.exitCode === 0, message: `command exit ${r.exitCode}${r.output ? `: ${r.output.trim().slice(0, 200)}` : ''}` };
+      const shown = publishableOutput(r.output, secrets).slice(0, 200);
+      return { ok: r.exitCode === 0, message: `command exit ${r.exitCode}${shown ? `: ${shown}` : ''}` };
     }
     case 'http': {
       const port = spec.port !== undefined ? c.ports[spec.port] : Object.values(c.ports)[0];

@@ -94,11 +94,13 @@ function substitute(expr: string, whole: string, lookup: Lookup, onUnset: ((name
   const arg = rest.slice(op[0].length);
   const empty = value === undefined || value === '';
   const inner = (): string => interpolateAt(arg, lookup, onUnset, maxLength, depth + 1);
+  // `:?`/`?` show their message as written, not interpolated (compose interpolates it): it could
+  // pull in any variable, a decrypted secret's value too, and the error reaches the public log.
   switch (op[0]) {
     case ':-': return empty ? inner() : value;
     case '-': return value === undefined ? inner() : value;
-    case ':?': if (empty) throw new TemplateError(`required variable ${name} is missing a value${arg ? `: ${inner()}` : ''}`, name); return value;
-    case '?': if (value === undefined) throw new TemplateError(`required variable ${name} is missing a value${arg ? `: ${inner()}` : ''}`, name); return value;
+    case ':?': if (empty) throw new TemplateError(`required variable ${name} is missing a value${arg ? `: ${arg}` : ''}`, name); return value;
+    case '?': if (value === undefined) throw new TemplateError(`required variable ${name} is missing a value${arg ? `: ${arg}` : ''}`, name); return value;
     case ':+': return empty ? '' : inner();
     default: return value === undefined ? '' : inner();
   }

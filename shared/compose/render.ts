@@ -10,13 +10,14 @@ import type { NetworkSpec, RepoTree, SecretSpec, ServiceSpec, Stack, VolumeSpec 
 import { ComposeError } from './compose-error.js';
 import { resolveEnvFiles, type EnvFileContent } from './env-files.js';
 import { loadCompose, locateInSources, type ComposeSource, type LoadedCompose } from './load.js';
-import { buildHash, filesUnder, serviceHash, sha256Hex } from './service-hash.js';
+import { buildHash, filesUnder, serviceHash } from './service-hash.js';
 import { toServiceSpec } from './service-spec.js';
 import { attachRepoTrees } from './repo-binds.js';
 import { externalObjectProblem } from './external-objects.js';
 import { isPlainObject } from './tags.js';
 import { resolveExtension } from './x-autoinfra.js';
 import { formatBytes, MiB } from '../yaml/limits.js';
+import { fingerprintKeyOrProcess, secretFingerprint } from '../secrets/fingerprint.js';
 
 export interface RenderInput {
   /** Files of the repo tree under infra/ (and anything build contexts reference), path relative to repo root → bytes. */
@@ -40,6 +41,8 @@ export interface RenderInput {
   processEnv?: Record<string, string | undefined>;
   /** AGE-SECRET-KEY-1... identities for decrypting infra/secrets/*.age. */
   ageIdentities?: string[];
+  /** The host's fingerprint key (agent/state/fingerprint-key.ts); absent: one random per process. */
+  fingerprintKey?: Uint8Array;
 }
 
 export const PROJECT_DIR = 'infra';
@@ -61,6 +64,7 @@ export async function renderStack(input: RenderInput): Promise<Stack> {
   const text = (p: string): string | undefined => { const b = input.files.get(p); return b === undefined ? undefined : decoder.decode(b); };
   const problems: Problem[] = [];
   const what = `cannot render ${input.env} at ${input.commit.slice(0, 12)}`;
+  const fingerprintKey = fingerprintKeyOrProcess(input.fingerprintKey);
 
   const policyText = text(POLICY_FILE);
   const policy = policyText === undefined ? EMPTY_POLICY : (() => { const r = checkPolicy(POLICY_FILE, policyText); for (const p of r.problems) problems.push(p); return r.policy; })();
@@ -120,7 +124,7 @@ export async function renderStack(input: RenderInput): Promise<Stack> {
       else content = new TextEncoder().encode(v);
     } else if (typeof s.content === 'string') content = new TextEncoder().encode(s.content);
     else problems.push(at(['secrets', name], 'external secrets are not supported: give file, environment or content'));
-    if (content) secrets[name] = { name: name_, content, hash: sha256Hex(content) };
+    if (content) secrets[name] = { name: name_, content, hash: secretFingerprint(fingerprintKey, content) };
   }
   const secretHashes = Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, v.hash]));
 
@@ -172,7 +176,7 @@ export async function renderStack(input: RenderInput): Promise<Stack> {
       problems.push(at(['services', name], `the rendered stack is larger than ${formatBytes(MAX_STACK_BYTES)} at this service (environment, env files, labels, commands): make it smaller`));
       break;
     }
-    services[name] = { ...spec, hash: serviceHash(spec, secretHashes) };
+    services[name] = { ...spec, hash: serviceHash(spec, secretHashes, fingerprintKey) };
   }
   if (problems.length) throw new ComposeError(what, problems);
 
@@ -228,12 +232,13 @@ export function buildContextsOf(input: Pick<RenderInput, 'files' | 'branch' | 'e
   }
 }
 
-/** The stack as safe-to-print data: secret values replaced by their hashes. */
-export function redactStack(stack: Stack): unknown {
+/** The stack as safe-to-print data: secret values replaced by their keyed fingerprints (the render's key). */
+export function redactStack(stack: Stack, fingerprintKey?: Uint8Array): unknown {
+  const key = fingerprintKeyOrProcess(fingerprintKey);
   const services: Record<string, unknown> = {};
   for (const [k, s] of Object.entries(stack.services)) {
     const env: Record<string, string> = {};
-    for (const [n, v] of Object.entries(s.environment)) env[n] = s.secretEnvironment.includes(n) ? `<secret sha256:${sha256Hex(v).slice(0, 12)}>` : v;
+    for (const [n, v] of Object.entries(s.environment)) env[n] = s.secretEnvironment.includes(n) ? `<secret hmac:${secretFingerprint(key, v).slice(0, 12)}>` : v;
     services[k] = { ...s, environment: env };
   }
   const secrets: Record<string, unknown> = {};

@@ -1,18 +1,20 @@
 // The content hash of a service: sha256 over its canonical (RFC 8785) definition, the image
-// reference, and the hashes of the secrets it uses. Secret values enter only as their hashes, so
-// the hash is safe to show, and a secret change redeploys exactly the services that use it.
+// reference, and the fingerprints of the secrets it uses. Secret values enter only as keyed
+// fingerprints (shared/secrets/fingerprint.ts), so the hash is safe to publish — it is no offline
+// oracle for a weak secret — and a secret change redeploys exactly the services that use it.
 import { createHash, type Hash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { ServiceSpec } from '../stack/model.js';
+import { secretFingerprint } from '../secrets/fingerprint.js';
 
 export function sha256Hex(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-export function serviceHash(spec: Omit<ServiceSpec, 'hash'>, secretHashes: Record<string, string>): string {
+export function serviceHash(spec: Omit<ServiceSpec, 'hash'>, secretHashes: Record<string, string>, fingerprintKey: Uint8Array): string {
   const secretNames = new Set(spec.secretEnvironment);
   const environment: Record<string, string> = {};
-  for (const [k, v] of Object.entries(spec.environment)) environment[k] = secretNames.has(k) ? `sha256:${sha256Hex(v)}` : v;
+  for (const [k, v] of Object.entries(spec.environment)) environment[k] = secretNames.has(k) ? `hmac:${secretFingerprint(fingerprintKey, v)}` : v;
   const used: Record<string, string> = {};
   for (const m of spec.secrets) if (secretHashes[m.source]) used[m.source] = secretHashes[m.source];
   const { hash: _h, ...rest } = spec as ServiceSpec;

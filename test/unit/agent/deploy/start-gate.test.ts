@@ -68,3 +68,32 @@ t.test('a job must exit 0; its output tail names why it did not', async (t) => {
   const r = await fx.executor.deploy(fx.env, stack('production', 'c2', [svc('migrate', 'm2', { x: job.x }), web]));
   t.match(r.result === 'failed' ? r.reason : '', /job exited with code 2; last output: migrating error/);
 });
+
+t.test('a multi-line secret the container prints is redacted in the published reason, also when only its last lines are in the tail', async (t) => {
+  const fx = deployFixture(t);
+  await fx.executor.deploy(fx.env, stack('production', 'c1', [svc('web', 'v1')]));
+  const pem = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEF\nAASCBKcwggSjAgEAAoIBAQC7Vb1x\n-----END PRIVATE KEY-----';
+  const second = pem.split('\n').slice(2).join('\n');
+  fx.runtime.behave = () => ({ exitCode: 3, output: `loading key\n${second}\nfatal: bad key` });
+  const s = stack('production', 'c2', [svc('web', 'v2')]);
+  s.secrets = { tls: { name: 'tls', content: new TextEncoder().encode(pem), hash: 'h'.repeat(64) } };
+  const r = await fx.executor.deploy(fx.env, s);
+  t.equal(r.result, 'failed');
+  const published = JSON.stringify(fx.events.events);
+  for (const line of pem.split('\n').slice(1, 3)) t.notMatch(published, line, `no "${line.slice(0, 12)}…" in any event`);
+  t.match(r.result === 'failed' ? r.reason : '', /last output: .*fatal: bad key/);
+});
+
+t.test('a command health check\'s output is redacted like the exit tail', async (t) => {
+  const fx = deployFixture(t);
+  const cmd = (v: string) => {
+    const x = svc('web', v, { environment: { VERSION: v, TOKEN: 's3cr3t-cmd-value' }, secretEnvironment: ['TOKEN'] });
+    x.x.health = { ...x.x.health, kind: 'command', command: ['check'], deadlineMs: 1500 };
+    return x;
+  };
+  fx.runtime.exec = async () => ({ exitCode: 1, output: 'auth failed for token s3cr3t-cmd-value' });
+  const r = await fx.executor.deploy(fx.env, stack('production', 'c1', [cmd('v1')]));
+  t.equal(r.result, 'failed');
+  t.match(r.result === 'failed' ? r.reason : '', /command exit 1: auth failed for token \[redacted\]/);
+  t.notMatch(JSON.stringify(fx.events.events), 's3cr3t-cmd-value');
+});

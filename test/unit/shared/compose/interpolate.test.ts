@@ -36,3 +36,13 @@ t.test('unset variables are reported for warnings', async (t) => {
   interpolateString('${A} $B ${C:-x} ${SET}', look, (n) => unset.push(n));
   t.strictSame(unset, ['A', 'B']);
 });
+
+t.test('a required variable\'s message is shown as the author wrote it, never with a (secret) value interpolated into it', async (t) => {
+  const secretEnv: Record<string, string> = { DB_PASS: 's3cr3t-db-password' };
+  for (const input of ['${DB_URL:?cannot connect as admin:$DB_PASS}', '${DB_URL?cannot connect as admin:${DB_PASS}}', '${DB_URL:?${UNSET:-x$DB_PASS}}']) {
+    const err = (() => { try { interpolateString(input, (n) => secretEnv[n]); return undefined; } catch (e) { return e as Error; } })();
+    t.match(err, { name: 'TemplateError', message: /^required variable DB_URL is missing a value: / }, input);
+    t.notMatch(err?.message ?? '', 's3cr3t', input);
+    t.match(err?.message ?? '', 'DB_PASS', `${input}: the message keeps its words, the reference unexpanded`);
+  }
+});

@@ -211,3 +211,23 @@ t.test('buildContextsOf names the directories a caller must read besides infra/'
   t.strictSame(buildContextsOf({ files: await files(), branch: 'production', env: 'production' }), ['app']);
   t.strictSame(buildContextsOf({ files: new Map(), branch: 'production', env: 'production' }), []);
 });
+
+t.test('secrets are shown and hashed by a keyed fingerprint, never the plain sha256 of the value (issue 13: a weak secret could be guessed offline)', async (t) => {
+  const { createHash } = await import('node:crypto');
+  const sha = (v: string): string => createHash('sha256').update(v).digest('hex');
+  const k1 = new Uint8Array(32).fill(1);
+  const k2 = new Uint8Array(32).fill(2);
+  const a = await renderStack(await input({ fingerprintKey: k1 }));
+  const shown = JSON.stringify(redactStack(a, k1));
+  for (const v of ['s3cret-token', 'db-password']) {
+    t.notOk(shown.includes(sha(v).slice(0, 12)), `no sha256 of ${v} in render output`);
+    t.notOk(JSON.stringify(a.services).includes(sha(v).slice(0, 12)), `no sha256 of ${v} in the services`);
+  }
+  t.notOk(Object.values(a.secrets).some((s) => s.hash === createHash('sha256').update(s.content).digest('hex')), 'secret files are not named by their plain sha256');
+  t.match(shown, /<secret hmac:[0-9a-f]{12}>/);
+  const again = await renderStack(await input({ fingerprintKey: k1 }));
+  t.equal(again.services.web.hash, a.services.web.hash, 'same key: same hash (no redeploy on restart)');
+  const other = await renderStack(await input({ fingerprintKey: k2 }));
+  t.not(other.services.web.hash, a.services.web.hash, 'the service hash the log publishes depends on the host key, so it is no oracle for the secret');
+  t.equal(other.services.cron.hash, a.services.cron.hash, 'services without secrets hash the same everywhere');
+});
