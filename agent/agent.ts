@@ -17,6 +17,7 @@ import type { ExecutorOptions } from './deploy/options.js';
 import type { Environment } from './environment.js';
 import { DeployEvents } from './events.js';
 import { subscribeDeployLog } from './log/event-log.js';
+import { subscribeJournal } from './log/event-journal.js';
 import { STATUS_SCHEMA, StatusModel, type AgentStatus } from './status/status-model.js';
 import type { Timer } from './clock.js';
 import { RepoFiles } from './executor/repo-files.js';
@@ -106,6 +107,7 @@ export class Agent {
     const events = this.events;
     subscribeDeployLog(events, this.deployLog);
     events.subscribe((e) => this.statusModel.onEvent(e));
+    subscribeJournal(events, this.log);
 
     const runtime = this.opts.runtime ?? new DockerRuntime({ socketPath: c.docker.socket });
     const edge = this.opts.edge ?? edgeControl(new EdgeClient({ controlSocket: c.edge.controlSocket, routesFile: c.edge.routesFile, clock: this.clock }));

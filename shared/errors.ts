@@ -53,6 +53,14 @@ export class InvalidInputError extends AutoinfraError {
   }
 }
 
+/** A command asked for something that cannot be (an untracked branch, a missing argument): exit 2, like bad input. */
+export class UsageError extends AutoinfraError {
+  constructor(code: string, message: string, data: Record<string, unknown> = {}) {
+    super(code, message, data);
+    this.name = 'UsageError';
+  }
+}
+
 export class ConfigError extends InvalidInputError {
   static readonly code = 'E_CONFIG';
   constructor(file: string, problems: Problem[]) {

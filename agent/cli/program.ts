@@ -3,7 +3,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import { AutoinfraError, InvalidInputError } from '../../shared/errors.js';
+import { AutoinfraError, InvalidInputError, UsageError } from '../../shared/errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import { DEFAULT_CONFIG_PATH } from '../config/schema.js';
 import { registerVerbs } from './verbs.js';
@@ -79,7 +79,7 @@ export async function runCli(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? 0 : 2;
     }
     process.stderr.write(`autoinfra: ${formatCliError(e)}\n`);
-    return e instanceof InvalidInputError ? 2 : 1;
+    return e instanceof InvalidInputError || e instanceof UsageError ? 2 : 1;
   }
 }
 

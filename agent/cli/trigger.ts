@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { AutoinfraError } from '../../shared/errors.js';
+import { AutoinfraError, UsageError } from '../../shared/errors.js';
+import { classifyRef, refForBranch } from '../source/tracked-refs.js';
 import { loadAgentConfig } from '../config/load.js';
 import type { CliContext } from './program.js';
 
@@ -10,6 +11,9 @@ export function register(parent: Command, ctx: CliContext): void {
     .argument('[branch]', 'branch to poll')
     .action(async (branch?: string) => {
       const config = await loadAgentConfig(ctx.globals().config);
+      if (branch !== undefined && !classifyRef(refForBranch(branch), { branches: config.branches, previews: config.previews })) {
+        throw new UsageError('E_UNKNOWN_BRANCH', `branch ${branch} is not tracked by this agent (production: ${config.branches.production}, master: ${config.branches.master}${config.previews.enabled ? `, previews: ${config.previews.pattern}` : ''})`, { branch });
+      }
       const url = `http://${config.api.listen.replace(/^:/, '127.0.0.1:').replace(/^0\.0\.0\.0:/, '127.0.0.1:')}/trigger${branch ? `?branch=${encodeURIComponent(branch)}` : ''}`;
       let res: Response;
       try {
@@ -17,6 +21,7 @@ export function register(parent: Command, ctx: CliContext): void {
       } catch (e) {
         throw new AutoinfraError('E_AGENT_UNREACHABLE', `the agent API at ${config.api.listen} does not answer (is autoinfra-agent running?): ${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message}`, { listen: config.api.listen });
       }
-      ctx.out(`triggered a poll${branch ? ` of ${branch}` : ''} (${res.status})`);
+      if (!res.ok) throw new AutoinfraError('E_AGENT_API', `the agent refused the trigger: HTTP ${res.status} ${(await res.text()).trim()}`, { status: res.status });
+      ctx.out(`triggered a poll${branch ? ` of ${branch}` : ' of every branch'}`);
     });
 }

@@ -58,8 +58,10 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   const say = opts.say;
   const runtime = new DockerRuntime({ socketPath: opts.socketPath });
   await runtime.ping().catch((e) => { throw new DemoSetupError(`Docker engine not reachable (${describeError(e)}); install docker.io and start dockerd`); });
-  const foreign = (await runtime.list('production')).filter((c) => !c.labels[LABEL.host]?.startsWith('demo-'));
-  if (foreign.length) throw new DemoSetupError(`this machine already runs an autoinfra production environment (${foreign.map((c) => c.name).join(', ')}); run the demo on another machine`);
+  // Object names are per environment, not per agent: beside another agent's containers (any
+  // environment) the demo could collide with them, so it refuses rather than touch them.
+  const foreign = (await runtime.list()).filter((c) => !c.labels[LABEL.host]?.startsWith('demo-'));
+  if (foreign.length) throw new DemoSetupError(`this machine already runs an autoinfra agent (${foreign.slice(0, 5).map((c) => c.name).join(', ')}${foreign.length > 5 ? ', …' : ''}); run the demo on another machine`);
 
   const dir = mkdtempSync(path.join(tmpdir(), 'autoinfra-demo-'));
   const host = `demo-${randomBytes(3).toString('hex')}`;

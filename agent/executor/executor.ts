@@ -134,8 +134,9 @@ export class Executor {
     await deps.repoFiles?.prune(stack).catch((e) => deps.logger.warn(`repo file copies not pruned: ${describeError(e)}`));
     state = { ...state, operation: undefined };
     await store.save(state);
-    await emit(deps, env, 'live', { commit, durationMs: clock.now() - t0, detail: { services: Object.fromEntries(Object.entries(newLive.services).map(([k, v]) => [k, { colour: v.colour, image: v.image, digest: v.digest }])) } });
-    deps.logger.info(`${env.name} is live at ${commit.slice(0, 12)}`, { env: env.name, commit });
+    const routes = Object.values(stack.services).flatMap((svc) => (svc.x.route?.hosts ?? []).map((h) => `${h}${svc.x.route?.pathPrefix ?? ''}`));
+    // The journal (agent/log/event-journal.ts) prints the summary line from this event.
+    await emit(deps, env, 'live', { commit, durationMs: clock.now() - t0, detail: { services: Object.fromEntries(Object.entries(newLive.services).map(([k, v]) => [k, { colour: v.colour, image: v.image, digest: v.digest }])), routes } });
     return { result: 'live', commit, plan: p, stack };
   }
 

@@ -2,7 +2,8 @@
 // nothing behind.
 import t from 'tap';
 import { runAutoinfra } from '../../helpers/cli.js';
-import { docker } from '../../helpers/docker.js';
+import { cleanupDocker, docker, testScope } from '../../helpers/docker.js';
+import { BASE_IMAGE, ensureBaseImage } from '../../helpers/images.js';
 
 t.test('autoinfra demo: deploy, blue-green under load, broken commit, verified log, clean up', async (t) => {
   const d = await docker();
@@ -18,4 +19,17 @@ t.test('autoinfra demo: deploy, blue-green under load, broken commit, verified l
   const left = await d.listContainers({ all: true, filters: JSON.stringify({ label: ['autoinfra.env=production'] }) });
   t.same(left.filter((c) => (c.Labels['autoinfra.host'] ?? '').startsWith('demo-')).map((c) => c.Names[0]), [], 'no demo container left');
   t.same((await d.listImages({ filters: JSON.stringify({ reference: ['autoinfra-demo/app'] }) })).length, 0, 'demo image removed');
+});
+
+t.test("autoinfra demo refuses to start beside another agent's objects, and leaves them alone", async (t) => {
+  await ensureBaseImage();
+  const d = await docker();
+  const scope = testScope('demo-foreign');
+  t.teardown(() => cleanupDocker(scope));
+  // Another agent's master container (not production: the demo used to look at production only).
+  const foreign = await d.createContainer({ name: `ai-master-web-blue-${scope}`, Image: BASE_IMAGE, Cmd: ['sleep', '600'], Labels: { 'autoinfra.env': 'master', 'autoinfra.host': 'web-1', 'autoinfra.test': scope } });
+  const r = await runAutoinfra(['demo']);
+  t.not(r.code, 0);
+  t.match(r.stderr, /already runs an autoinfra agent \(ai-master-web-blue-/);
+  t.ok(await foreign.inspect(), 'the other agent\'s container is still there');
 });

@@ -64,3 +64,22 @@ t.test('keygen --config writes the keys where the config says, and refuses a con
   t.equal(byDir.code, 0, byDir.stderr);
   t.ok(existsSync(path.join(dir, 'd', 'age.key')), '--dir still wins');
 });
+
+t.test('bad input exits 2: unknown command or option, missing argument, an untracked branch', async (t) => {
+  for (const args of [['deploy-everything'], ['status', '--no-such-flag'], ['wait'], ['render']]) {
+    const r = await runAutoinfra(args);
+    t.equal(r.code, 2, `${args.join(' ')}: ${r.stderr.trim().split('\n')[0]}`);
+  }
+  t.equal((await runAutoinfra(['--help'])).code, 0, 'help is not an error');
+  t.equal((await runAutoinfra(['--version'])).code, 0);
+  const dir = mkdtempSync(path.join(tmpdir(), 'ai-cli-'));
+  const config = path.join(dir, 'agent.yml');
+  writeFileSync(config, 'host: web-1\nrepo: {url: "https://git.example.org/a/b.git"}\napi: {listen: "127.0.0.1:9"}\n');
+  const r = await runAutoinfra(['--config', config, 'trigger', 'nope']);
+  t.equal(r.code, 2, 'an untracked branch is refused before anything is asked of the agent');
+  t.match(r.stderr, /branch nope is not tracked by this agent \(production: production, master: master/);
+  t.match(r.stderr, /E_UNKNOWN_BRANCH/);
+  const down = await runAutoinfra(['--config', config, 'trigger', 'master']);
+  t.equal(down.code, 1, 'a tracked branch with no agent answering is an operation failure');
+  t.match(down.stderr, /E_AGENT_UNREACHABLE/);
+});
