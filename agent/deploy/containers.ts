@@ -1,7 +1,7 @@
 // The Docker objects of one environment that the steps create: networks, volumes, and a
 // service's container of one colour (with its compose secrets and mounted repo paths materialised).
 import type { ServiceSpec, Stack } from '../../shared/stack/model.js';
-import { PreflightError } from '../executor/errors.js';
+import { NameConflictError, PreflightError } from '../executor/errors.js';
 import { containerName, containerSpec, networkName, volumeName } from '../runtime/container-spec.js';
 import { LABEL, type Colour, type LiveContainer } from '../runtime/types.js';
 import type { StepDeps } from './deps.js';
@@ -19,10 +19,22 @@ export async function ensureNetworksAndVolumes(deps: Deps, stack: Stack): Promis
   for (const [name, v] of Object.entries(stack.volumes)) if (!v.external) await deps.runtime.ensureVolume(volumeName(stack, name), labels);
 }
 
+/**
+ * The environment's containers that this agent made (labelled with its host; unlabelled ones are
+ * from before the label existed). Another agent's containers on the same engine are never
+ * planned against, repaired, or removed as orphans.
+ */
+export async function ownContainers(deps: Pick<StepDeps, 'runtime' | 'host'>, env: string): Promise<LiveContainer[]> {
+  return (await deps.runtime.list(env)).filter((c) => c.labels[LABEL.host] === undefined || c.labels[LABEL.host] === deps.host);
+}
+
 /** Creates and starts `service` in `colour`; a container of that name left by an interrupted attempt is replaced. */
 export async function startContainer(deps: Deps, stack: Stack, service: ServiceSpec, colour: Colour, job = false): Promise<LiveContainer> {
   const { runtime } = deps;
   const stale = await runtime.inspect(containerName(stack.env, service.name, colour));
+  // Only ever remove what this agent made: another agent (or the demo) on the same engine uses
+  // the same names, and destroying its container would take its traffic down.
+  if (stale && stale.labels[LABEL.host] !== undefined && stale.labels[LABEL.host] !== deps.host) throw new NameConflictError(stale.name, stale.labels[LABEL.host] ?? '');
   if (stale) await runtime.remove(stale.id);
   const c = await runtime.create(containerSpec({ stack, service, colour, host: deps.host, secretFiles: await secretFilesFor(deps, stack, service), repoFiles: await repoFilesFor(deps, stack, service), job }));
   await runtime.start(c.id);

@@ -10,7 +10,7 @@ import { HealthGateError } from '../executor/errors.js';
 import { healthGate } from '../health/gate.js';
 import type { Logger } from '../logger.js';
 import { findDrift } from '../planner.js';
-import { ensureNetworksAndVolumes, startContainer } from './containers.js';
+import { ensureNetworksAndVolumes, ownContainers, startContainer } from './containers.js';
 import { emit, type StepDeps } from './deps.js';
 import { publishRoutes } from './switch.js';
 
@@ -42,7 +42,7 @@ export async function repairDrift(deps: StepDeps, limiter: RepairLimiter, env: E
   const { runtime, store, logger } = deps;
   const state = await store.load(env.name, env.branch);
   if (!state.live || state.operation) return 0;
-  const drift = findDrift(state, await runtime.list(env.name));
+  const drift = findDrift(state, await ownContainers(deps, env.name));
   let repaired = 0;
   for (const d of drift) {
     const svc = liveStack.services[d.service];

@@ -1,10 +1,10 @@
 // Recover after a restart: finish or undo the operation a crash interrupted (by its journal
 // phase), remove orphans, restart stopped live containers, and put the live routes back. The live
 // set in the state file is the truth; anything else of this environment goes.
+import { ownContainers } from './containers.js';
 import { describeError } from '../../shared/errors.js';
 import type { Stack } from '../../shared/stack/model.js';
 import type { Environment } from '../environment.js';
-import { LABEL } from '../runtime/types.js';
 import { withFailure, type EnvState } from '../state/env-state.js';
 import { emit, nowIso, type StepDeps } from './deps.js';
 import { finishDrain, removeContainer } from './drain.js';
@@ -36,12 +36,11 @@ export async function recover(deps: StepDeps, env: Environment, stack?: Stack): 
     }
     logger.warn(`${env.name}: recovering from an interrupted deploy of ${op.commit.slice(0, 12)} (phase ${op.phase})`, { env: env.name });
   }
-  const live = await runtime.list(env.name);
+  const live = await ownContainers(deps, env.name);
   if (op?.phase === 'draining' && stack) await finishDrain(deps, env, stack, live, state);
   const wanted = new Set(Object.values(state.live?.services ?? {}).map((s) => s.container));
   const jobs = new Set(Object.values(state.live?.services ?? {}).filter((s) => s.job).map((s) => s.container));
   for (const c of live) {
-    if (c.labels[LABEL.host] && c.labels[LABEL.host] !== deps.host) continue;
     if (!wanted.has(c.name)) {
       await removeContainer(deps, env, c.commit, c, 'orphan');
     } else if (c.state !== 'running' && !jobs.has(c.name)) {

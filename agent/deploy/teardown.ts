@@ -3,6 +3,7 @@
 // then its containers, its networks, the files placed for it and its state; volumes are kept for
 // production and removed for copies (master, previews), whose data is only ever a copy. Each step
 // is an event; only objects this agent labelled for this environment on this host are touched.
+import { ownContainers } from './containers.js';
 import type { Environment } from '../environment.js';
 import { LABEL } from '../runtime/types.js';
 import { emit, type StepDeps } from './deps.js';
@@ -15,7 +16,7 @@ export async function teardown(deps: StepDeps, env: Environment, reason: string)
   const { runtime } = deps;
   const state = await deps.store.load(env.name, env.branch);
   const commit = state.live?.commit;
-  const mine = (await runtime.list(env.name)).filter((c) => c.labels[LABEL.host] === deps.host);
+  const mine = await ownContainers(deps, env.name);
   const owned = await runtime.labelledObjects({ [LABEL.env]: env.name, [LABEL.host]: deps.host });
   const nothing = !state.live && !state.operation && !state.failed.length && !mine.length && !owned.networks.length && !owned.volumes.length;
   if (nothing) return { containers: 0, networks: 0, volumesRemoved: [], volumesKept: [] };

@@ -26,3 +26,12 @@ export class WatchRevertError extends AutoinfraError {
     this.name = 'WatchRevertError';
   }
 }
+
+/** A container name this agent wants is held by another agent on the same engine: never removed. */
+export class NameConflictError extends AutoinfraError {
+  static readonly code = 'E_NAME_CONFLICT';
+  constructor(container: string, owner: string) {
+    super(NameConflictError.code, `container ${container} belongs to ${owner ? `agent ${owner}` : 'something that is not this agent'} on this Docker engine; it is left alone (names are per environment, not per agent: run one agent per engine)`, { container, owner });
+    this.name = 'NameConflictError';
+  }
+}

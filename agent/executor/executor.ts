@@ -3,6 +3,7 @@
 // leaves the environment entirely on its last live commit and records the new commit as failed.
 // The journal (state `operation.phase`) is saved before every step so a restart after kill -9
 // converges (recover). Every step is a typed DeployEvent on the injected EventSink.
+import { ownContainers } from '../deploy/containers.js';
 import { teardown, type TeardownResult } from '../deploy/teardown.js';
 import { describeError } from '../../shared/errors.js';
 import type { Stack } from '../../shared/stack/model.js';
@@ -65,7 +66,7 @@ export class Executor {
       return this.fail(env, state, commit, e, 'preflight');
     }
     let p: Plan;
-    const live = await deps.runtime.list(env.name); // the engine down is no fault of the commit: throws, retried
+    const live = await ownContainers(deps, env.name); // the engine down is no fault of the commit: throws, retried
     try {
       p = plan(stack, live, state);
     } catch (e) {

@@ -97,3 +97,12 @@ t.test('a command health check\'s output is redacted like the exit tail', async 
   t.match(r.result === 'failed' ? r.reason : '', /command exit 1: auth failed for token \[redacted\]/);
   t.notMatch(JSON.stringify(fx.events.events), 's3cr3t-cmd-value');
 });
+
+t.test("a same-named container of another agent is never removed: the commit fails naming it", async (t) => {
+  const fx = deployFixture(t);
+  await fx.runtime.create({ name: 'ai-production-web-blue', image: 'app:1', labels: { 'autoinfra.env': 'production', 'autoinfra.host': 'other-agent', 'autoinfra.service': 'web' }, env: {}, loopbackPorts: [], publish: [], mounts: [], networks: {}, hostConfig: {} });
+  const r = await fx.executor.deploy(fx.env, stack('production', 'c1', [svc('web', 'v1')]));
+  t.equal(r.result, 'failed');
+  t.match(fx.of('failed').at(-1), { code: 'E_NAME_CONFLICT', reason: /container ai-production-web-blue belongs to agent other-agent/ });
+  t.ok(await fx.runtime.inspect('ai-production-web-blue'), "the other agent's container is still there");
+});
