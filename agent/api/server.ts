@@ -85,3 +85,10 @@ export function parseListen(listen: string): { host: string; port: number } {
   const host = listen.slice(0, i).replace(/^\[|\]$/g, '') || '127.0.0.1';
   return { host, port: Number(listen.slice(i + 1)) };
 }
+
+/** `http://host:port` where a local client reaches an API listening on `listen`: an API on every address answers on loopback too. */
+export function apiOrigin(listen: string): string {
+  const { host, port } = parseListen(listen);
+  const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return `http://${h}:${port}`;
+}

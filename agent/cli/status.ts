@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parseListen } from '../api/server.js';
+import { apiOrigin } from '../api/server.js';
 import { DockerRuntime } from '../runtime/docker.js';
 import { STATUS_SCHEMA, environmentStatus, type AgentStatus } from '../status/status-model.js';
 import { openLocalView, type LocalView } from './local-view.js';
@@ -7,9 +7,7 @@ import type { CliContext } from './program.js';
 
 /** The running agent's status model, from its local API; undefined when no agent answers. */
 async function agentStatus(listen: string): Promise<AgentStatus | undefined> {
-  const { host, port } = parseListen(listen);
-  // An agent listening on every address answers on loopback too.
-  const url = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}/status`;
+  const url = `${apiOrigin(listen)}/status`;
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
     if (!res.ok) return undefined;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { AutoinfraError, UsageError } from '../../shared/errors.js';
 import { classifyRef, refForBranch } from '../source/tracked-refs.js';
+import { apiOrigin } from '../api/server.js';
 import { loadAgentConfig } from '../config/load.js';
 import type { CliContext } from './program.js';
 
@@ -14,7 +15,7 @@ export function register(parent: Command, ctx: CliContext): void {
       if (branch !== undefined && !classifyRef(refForBranch(branch), { branches: config.branches, previews: config.previews })) {
         throw new UsageError('E_UNKNOWN_BRANCH', `branch ${branch} is not tracked by this agent (production: ${config.branches.production}, master: ${config.branches.master}${config.previews.enabled ? `, previews: ${config.previews.pattern}` : ''})`, { branch });
       }
-      const url = `http://${config.api.listen.replace(/^:/, '127.0.0.1:').replace(/^0\.0\.0\.0:/, '127.0.0.1:')}/trigger${branch ? `?branch=${encodeURIComponent(branch)}` : ''}`;
+      const url = `${apiOrigin(config.api.listen)}/trigger${branch ? `?branch=${encodeURIComponent(branch)}` : ''}`;
       let res: Response;
       try {
         res = await fetch(url, { method: 'POST' });

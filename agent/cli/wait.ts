@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { InvalidInputError } from '../../shared/errors.js';
 import { formatDuration, parseDuration } from '../../shared/duration.js';
 import { loadAgentConfig } from '../config/load.js';
-import { parseListen } from '../api/server.js';
+import { apiOrigin } from '../api/server.js';
 import { EXIT, isCommitArgument, type EnvResult, type WaitLine } from '../api/deployments/outcome.js';
 import type { CliContext } from './program.js';
 
@@ -38,10 +38,7 @@ async function apiBase(api: string | undefined, config: string): Promise<string>
       throw new WaitUsageError(`--api ${JSON.stringify(api)} is not a URL (e.g. http://127.0.0.1:7070)`);
     }
   }
-  const { host, port } = parseListen((await loadAgentConfig(config)).api.listen);
-  // An agent listening on every address answers on loopback too.
-  const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  return `http://${h}:${port}`;
+  return apiOrigin((await loadAgentConfig(config)).api.listen);
 }
 
 function describeResult(r: EnvResult, commit: string): string[] {
