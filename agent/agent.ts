@@ -2,12 +2,13 @@
 // once (no singletons) and keeps going whatever a commit does: a bad commit is recorded and skipped.
 import { SecretValues } from '../shared/log/secret-values.js';
 import { loadFingerprintKey } from './state/fingerprint-key.js';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describeError, AutoinfraError } from '../shared/errors.js';
 import type { Stack } from '../shared/stack/model.js';
 import { parseIdentityFile } from '../shared/secrets/age.js';
 import type { AgentConfig } from './config/schema.js';
+import { readConfiguredFile } from './config/configured-file.js';
 import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
 import { EdgeClient } from './edge/client.js';
@@ -286,10 +287,6 @@ export class Agent {
   }
 }
 
-async function readKey(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (e) {
-    throw new KeyFileError(file, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : describeError(e));
-  }
+function readKey(file: string): Promise<string> {
+  return readConfiguredFile(file, (reason) => new KeyFileError(file, reason));
 }

@@ -1,7 +1,7 @@
 // Registry credentials: from a Docker config.json file named in agent.yml (reuse `docker login`
 // output) and from an encrypted file in the repo (infra/secrets/registries.*). Values never leave
 // memory except as the X-Registry-Auth of a pull.
-import { readFile } from 'node:fs/promises';
+import { readConfiguredFile } from '../config/configured-file.js';
 import { AutoinfraError } from '../../shared/errors.js';
 import { jsonSyntaxProblem } from '../../shared/secrets/json-syntax.js';
 import type { RegistryAuth } from '../runtime/types.js';
@@ -44,13 +44,7 @@ export function parseDockerConfig(file: string, text: string): RegistryCredentia
 }
 
 export async function loadDockerConfigFile(file: string): Promise<RegistryCredentials> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new RegistryCredentialsError(file, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(e));
-  }
-  return parseDockerConfig(file, text);
+  return parseDockerConfig(file, await readConfiguredFile(file, (reason) => new RegistryCredentialsError(file, reason)));
 }
 
 /** `https://index.docker.io/v1/` and friends → `docker.io`; `https://host:5000` → `host:5000`. */

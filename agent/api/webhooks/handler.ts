@@ -2,8 +2,8 @@
 // replays, then ask the source to poll the named branch and answer 202 at once (the poll and the
 // deploy happen after the answer: GitHub gives a hook 10 s, a deploy takes longer).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { AutoinfraError, describeError } from '../../../shared/errors.js';
+import { AutoinfraError } from '../../../shared/errors.js';
+import { readConfiguredFile } from '../../config/configured-file.js';
 import type { Logger } from '../../logger.js';
 import { verifyHook, type HookKind } from './signature.js';
 import { parseHook } from './payload.js';
@@ -21,12 +21,7 @@ export class WebhookSecretError extends AutoinfraError {
 
 /** The secret, trimmed of a trailing newline (files written with `echo`); an empty secret is refused. */
 export async function loadWebhookSecret(file: string): Promise<Buffer> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new WebhookSecretError(file, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : describeError(e));
-  }
+  const text = await readConfiguredFile(file, (reason) => new WebhookSecretError(file, reason));
   const secret = text.replace(/\r?\n$/, '');
   if (secret.length < 16) throw new WebhookSecretError(file, 'shorter than 16 characters (use e.g. `openssl rand -hex 32`)');
   return Buffer.from(secret, 'utf8');
