@@ -71,12 +71,10 @@ export class Agent {
   private render?: RenderContext;
   /** One operation at a time per environment; environments are independent. */
   private readonly queues = new Map<string, Promise<void>>();
-  /** Latest head wanted per env (a newer head supersedes a queued one). */
-  private readonly wanted = new Map<string, { env: Environment; commit: string }>();
+  /** Latest head wanted per env (a newer head supersedes a queued one); `picked` once a deploy took it up. */
+  private readonly wanted = new Map<string, { env: Environment; commit: string; picked: boolean }>();
   /** Stack rendered at each env's live commit (drift repair restores to it). */
   private readonly liveStacks = new Map<string, { env: Environment; stack: Stack }>();
-  /** Per env, the head waiting in the queue that no deploy has picked up yet. */
-  private readonly queued = new Map<string, string>();
   private readonly events = new DeployEvents();
   private readonly statusModel: StatusModel;
   private driftTimer?: Timer;
@@ -104,7 +102,7 @@ export class Agent {
     const creds = new Credentials(c.repo.auth);
     // Its own transport with timeouts: a hung git host must not stall the publisher.
     this.publisher = new LogPublisher({ log: this.deployLog, url: c.repo.url, headers: await creds.headers(), dir: logDirs.store, host: c.host, clock: this.clock, logger: this.log, http: new GitHttp({ timeoutMs: 30_000 }) });
-    // The deploy log first (durable before the next step), then the status model.
+    // The deploy log first (durable before the next step), then the status model and the journal.
     const events = this.events;
     subscribeDeployLog(events, this.deployLog);
     events.subscribe((e) => this.statusModel.onEvent(e));
@@ -208,10 +206,9 @@ export class Agent {
       return;
     }
     // A head still waiting in the queue is replaced, never deployed: say so (wait exits 4 on it).
-    const queued = this.queued.get(env.name);
-    if (queued && queued !== commit) void this.events.emit({ type: 'superseded', env, commit: queued, at: this.clock.now(), reason: `a newer head ${commit.slice(0, 12)} came before it was deployed`, detail: { by: commit } }).catch(() => undefined);
-    this.queued.set(env.name, commit);
-    this.wanted.set(env.name, { env, commit });
+    const prev = this.wanted.get(env.name);
+    if (prev && !prev.picked && prev.commit !== commit) void this.events.emit({ type: 'superseded', env, commit: prev.commit, at: this.clock.now(), reason: `a newer head ${commit.slice(0, 12)} came before it was deployed`, detail: { by: commit } }).catch(() => undefined);
+    this.wanted.set(env.name, { env, commit, picked: false });
     this.enqueue(env.name, () => this.deployWanted(env.name), (e) => {
       // Not the commit's fault (Docker or the disk failed under us): try the same head again later.
       this.log.error(`${env.name}: deploy of ${commit.slice(0, 12)} interrupted: ${describeError(e)}; retrying in ${Math.round(this.retryMs / 1000)} s`);
@@ -242,7 +239,7 @@ export class Agent {
     const want = this.wanted.get(name);
     if (!want || this.stopping) return;
     const { env, commit } = want;
-    if (this.queued.get(name) === commit) this.queued.delete(name);
+    want.picked = true;
     if (env.kind === 'master' && (await this.productionLiveCommit()) === commit) {
       // master is production: nothing to compare, its copies go (issue 15's "both run" only when they differ).
       this.liveStacks.delete(name);
