@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { apiOrigin } from '../api/server.js';
 import { DockerRuntime } from '../runtime/docker.js';
-import { STATUS_SCHEMA, environmentStatus, type AgentStatus } from '../status/status-model.js';
+import { STATUS_SCHEMA, StatusModel, type AgentStatus } from '../status/status-model.js';
 import { openLocalView, type LocalView } from './local-view.js';
 import type { CliContext } from './program.js';
 
@@ -21,12 +21,9 @@ async function agentStatus(listen: string): Promise<AgentStatus | undefined> {
 /** The same model built from the state dir, when the agent is not running (no source or log health). */
 async function localStatus(view: LocalView): Promise<AgentStatus> {
   const heads = view.source.heads();
-  const environments = (await view.store.list()).map((state) => {
-    const env = view.source.environmentOf(state.branch);
-    const head = heads.get(state.branch);
-    return { ...environmentStatus(env, state), ...(head ? { head } : {}) };
-  });
-  return { schema: STATUS_SCHEMA, host: view.config.host, at: new Date().toISOString(), environments };
+  const model = new StatusModel((env) => view.store.load(env.name, env.branch));
+  for (const state of await view.store.list()) model.seed(view.source.environmentOf(state.branch), state, heads.get(state.branch));
+  return { schema: STATUS_SCHEMA, host: view.config.host, at: new Date().toISOString(), environments: model.snapshot() };
 }
 
 export function register(parent: Command, ctx: CliContext): void {
